@@ -1,0 +1,62 @@
+# Shared helpers for the shell tests.  Source it from a test script:
+#   . "$(dirname "$0")/../lib.sh"       (adjust the relative path)
+# A test exits 0 on success, 77 to be skipped, anything else on failure.
+#
+# Environment (set by meson, or by hand):
+#   DKMS      our binary (default: build/dkms in the source tree)
+#   REF_DKMS  the reference dkms 3.0.10 (default /opt/dkms-ref/usr/sbin/dkms,
+#             extracted by scripts/setup-deps.sh)
+#   SRCDIR    the project's source root
+
+set -u
+SRCDIR=${SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+DKMS=${DKMS:-$SRCDIR/build/dkms}
+REF_DKMS=${REF_DKMS:-/opt/dkms-ref/usr/sbin/dkms}
+K61=${K61:-6.1.0-56-amd64}
+K612=${K612:-6.12.117+deb12-amd64}
+ARCH=$(uname -m)
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*" >&2; exit 77; }
+
+have_headers() { [ -e "/lib/modules/$1/build/include" ]; }
+need_headers() { for k in "$@"; do have_headers "$k" || skip "no headers for $k"; done; }
+need_ref() { [ -x "$REF_DKMS" ] || skip "reference dkms not found at $REF_DKMS"; }
+
+# mkroot [kernel...]: a throwaway root in $T with dkms/, src/ and
+# lib/modules/<kernel>/ for each kernel given; removed when the test exits.
+mkroot() {
+    T=$(mktemp -d "${TMPDIR:-/tmp}/dkms-test.XXXXXX")
+    trap 'rm -rf "$T"' EXIT
+    mkdir -p "$T/dkms" "$T/src" "$T/lib/modules"
+    for k in "$@"; do mkdir -p "$T/lib/modules/$k"; done
+}
+
+# tdkms ARGS...: run our dkms against the throwaway root $T.
+tdkms() {
+    "$DKMS" --dkmstree "$T/dkms" --sourcetree "$T/src" --installtree "$T/lib/modules" "$@"
+}
+
+# tref ARGS...: the same with the reference (depmod is never run by it here:
+# it would write to the machine's own /lib/modules).
+tref() {
+    "$REF_DKMS" --dkmstree "$T/dkms" --sourcetree "$T/src" --installtree "$T/lib/modules" --no-depmod "$@"
+}
+
+# put_source DIR: copy a module source tree (with dkms.conf) into $T/src
+# under <PACKAGE_NAME>-<PACKAGE_VERSION>, echoing name/version.
+put_source() {
+    local d=$1 n v
+    n=$(bash -c '. "$1/dkms.conf" >/dev/null 2>&1; echo "$PACKAGE_NAME"' _ "$d")
+    v=$(bash -c '. "$1/dkms.conf" >/dev/null 2>&1; echo "$PACKAGE_VERSION"' _ "$d")
+    mkdir -p "$T/src/$n-$v"
+    cp -a "$d/." "$T/src/$n-$v/"
+    echo "$n/$v"
+}
+
+# expect_rc WANT CMD...: run CMD, fail unless it exits with WANT.
+expect_rc() {
+    local want=$1 rc=0; shift
+    "$@" || rc=$?
+    [ "$rc" = "$want" ] || fail "'$*' exited $rc, expected $want"
+}
