@@ -1,3 +1,180 @@
+/* dkms: one action table, one place that turns results into exit codes. */
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "config.h"
-int main(void) { printf("dkms-%s\n", DKMS_VERSION); return 0; }
+#include "dkms.h"
+#include "log.h"
+#include "tree.h"
+
+enum {
+	NEEDS_ROOT = 1 << 0,     /* the reference's check_root */
+	NEEDS_RW_TREE = 1 << 1,  /* the reference's check_rw_dkms_tree */
+	LOCKS = 1 << 2,          /* changes the state tree */
+	NO_ALL = 1 << 3,         /* --all not supported */
+	STATUS_KERNELS = 1 << 4, /* kernels are filters, not defaults */
+};
+
+struct action {
+	const char *name;
+	int (*fn)(struct dkms *d);
+	unsigned flags;
+};
+
+int action_generate_mok(struct dkms *d);
+int action_match(struct dkms *d);
+int action_mktarball(struct dkms *d);
+int action_ldtarball(struct dkms *d);
+
+static const struct action actions[] = {
+	{"add", action_add, NEEDS_RW_TREE | LOCKS | NO_ALL},
+	{"build", action_build, NEEDS_RW_TREE | LOCKS | NO_ALL},
+	{"install", action_install, NEEDS_ROOT | LOCKS | NO_ALL},
+	{"uninstall", action_uninstall, NEEDS_ROOT | LOCKS},
+	{"unbuild", action_unbuild, NEEDS_RW_TREE | LOCKS},
+	{"remove", action_remove, NEEDS_RW_TREE | LOCKS},
+	{"status", action_status, STATUS_KERNELS},
+	{"autoinstall", action_autoinstall, NEEDS_ROOT | LOCKS},
+};
+
+/* The reference's setup_kernels_arches: --all means every kernel the
+ * module is built for; no kernel means the running one; one arch applies
+ * to all kernels. */
+static void setup_kernels_arches(struct dkms *d, bool status)
+{
+	struct cli *c = d->cli;
+	if (c->all && !status && !str_empty(c->module) && !str_empty(c->module_version)) {
+		_cleanup_strv_ char **kas = tree_kernel_arches(&d->s, c->module, c->module_version, NULL, NULL);
+		for (size_t i = 0; kas[i]; i++) {
+			char *slash = strchr(kas[i], '/');
+			_cleanup_free_ char *k = xstrndup(kas[i], (size_t)(slash - kas[i]));
+			_cleanup_free_ char *moddir = xasprintf("%s/%s/%s/%s/module", d->s.dkms_tree, c->module,
+							       c->module_version, kas[i]);
+			if (!is_dir(moddir))
+				continue;
+			strv_pushdup(&c->kernelver, k);
+			strv_pushdup(&c->arch, slash + 1);
+		}
+	}
+	if (status)
+		return;
+	if (!c->kernelver)
+		c->kernelver = xcalloc(1, sizeof(char *));
+	if (!c->arch)
+		c->arch = xcalloc(1, sizeof(char *));
+	if (!c->kernelver[0] && !c->all)
+		strv_pushdup(&c->kernelver, d->s.current_kernel);
+	if (!c->arch[0])
+		strv_pushdup(&c->arch, d->s.machine);
+	while (strv_len(c->arch) < strv_len(c->kernelver))
+		strv_pushdup(&c->arch, c->arch[0]);
+}
+
+int main(int argc, char **argv)
+{
+	umask(022);
+	struct cli c;
+	int r = cli_parse(&c, argc, argv);
+	if (r) {
+		cli_free(&c);
+		return r;
+	}
+	if (c.version) {
+		printf("dkms-%s\n", DKMS_VERSION);
+		cli_free(&c);
+		return 0;
+	}
+	if (c.help) {
+		cli_usage(argv[0]);
+		cli_free(&c);
+		return 0;
+	}
+	struct dkms d = {.cli = &c};
+	r = settings_load(&d.s, "/");
+	if (r < 0) {
+		error("Could not read the framework configuration: %s", strerror(-r));
+		return 1;
+	}
+	if (c.dkms_tree) {
+		free(d.s.dkms_tree);
+		d.s.dkms_tree = xstrdup(c.dkms_tree);
+	}
+	if (c.source_tree) {
+		free(d.s.source_tree);
+		d.s.source_tree = xstrdup(c.source_tree);
+	}
+	if (c.install_tree) {
+		free(d.s.install_tree);
+		d.s.install_tree = xstrdup(c.install_tree);
+	}
+	if (c.verbose || !str_empty(d.s.verbose))
+		log_set_verbose(true);
+	if (c.modprobe_on_install) {
+		free(d.s.modprobe_on_install);
+		d.s.modprobe_on_install = xstrdup("true");
+	}
+	/* -j: the command line, else parallel_jobs, else the number of CPUs;
+	 * 0 means no limit. */
+	const char *jobs = c.jobs ? c.jobs : d.s.parallel_jobs;
+	if (str_empty(jobs)) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		d.jobs = xasprintf("%ld", n > 0 ? n : 1);
+	} else {
+		d.jobs = xstrdup(streq(jobs, "0") ? "" : jobs);
+	}
+
+	const struct action *act = NULL;
+	for (size_t i = 0; c.action && i < ARRAY_SIZE(actions); i++)
+		if (streq(actions[i].name, c.action))
+			act = &actions[i];
+	if (!act) {
+		if (c.action)
+			error("The action %s is not available in this build.", c.action);
+		else
+			error("Unknown action specified: \"\"");
+		cli_usage(argv[0]);
+		r = c.action ? 2 : 0;
+		goto out;
+	}
+	setup_kernels_arches(&d, act->flags & STATUS_KERNELS);
+	if ((act->flags & NO_ALL) && c.all) {
+		error("The action %s does not support the --all parameter.", act->name);
+		r = 5;
+		goto out;
+	}
+	if ((act->flags & NEEDS_ROOT) && getuid() != 0) {
+		error("You must be root to use this command.");
+		r = 1;
+		goto out;
+	}
+	if ((act->flags & NEEDS_RW_TREE) && access(d.s.dkms_tree, W_OK) != 0) {
+		error("No write access to DKMS tree at %s", d.s.dkms_tree);
+		r = 1;
+		goto out;
+	}
+	if (act->flags & LOCKS) {
+		int lr = dkms_lock(&d);
+		if (lr < 0) {
+			error("Could not lock the DKMS tree at %s: %s", d.s.dkms_tree, strerror(-lr));
+			r = 1;
+			goto out;
+		}
+	}
+	r = act->fn(&d);
+	int dr = dkms_flush_depmod(&d);
+	if (!r && dr)
+		r = dr;
+out:
+	fflush(stdout);
+	dkms_forget_conf(&d);
+	strv_free(d.depmod_kernels);
+	free(d.jobs);
+	if (d.lock_fd > 0)
+		close(d.lock_fd);
+	settings_free(&d.s);
+	cli_free(&c);
+	return r;
+}

@@ -1,0 +1,382 @@
+#include "dkmsconf.h"
+
+#include <errno.h>
+#include <regex.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kernel.h"
+#include "log.h"
+
+const char *const dkms_conf_vars[] = {
+	"CLEAN", "PACKAGE_NAME", "PACKAGE_VERSION", "POST_ADD", "POST_BUILD",
+	"POST_INSTALL", "POST_REMOVE", "PRE_BUILD", "PRE_INSTALL", "BUILD_DEPENDS",
+	"BUILD_EXCLUSIVE_KERNEL", "BUILD_EXCLUSIVE_ARCH", "BUILD_EXCLUSIVE_CONFIG",
+	"build_exclude", "OBSOLETE_BY", "MAKE", "MAKE_MATCH", "PATCH", "PATCH_MATCH",
+	"patch_array", "BUILT_MODULE_NAME", "built_module_name", "BUILT_MODULE_LOCATION",
+	"built_module_location", "DEST_MODULE_NAME", "dest_module_name",
+	"DEST_MODULE_LOCATION", "dest_module_location", "STRIP", "strip", "AUTOINSTALL",
+	"NO_WEAK_MODULES", "SIGN_FILE", "MOK_SIGNING_KEY", "MOK_CERTIFICATE",
+	"REMAKE_INITRD", "MODULES_CONF", "MODULES_CONF_OBSOLETES",
+	"MODULES_CONF_ALIAS_TYPE", "MODULES_CONF_OBSOLETE_ONLY",
+	/* directives of newer dkms releases */
+	"BUILD_EXCLUSIVE_KERNEL_MIN", "BUILD_EXCLUSIVE_KERNEL_MAX", "BUILD_DEPENDS_REBUILD",
+	NULL,
+};
+
+static const char *const deprecated_vars[] = {
+	"REMAKE_INITRD", "MODULES_CONF", "MODULES_CONF_OBSOLETES",
+	"MODULES_CONF_ALIAS_TYPE", "MODULES_CONF_OBSOLETE_ONLY", NULL,
+};
+
+int bash_regex_match(const char *s, const char *re)
+{
+	regex_t rx;
+	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
+		return -1;
+	int r = regexec(&rx, s, 0, NULL, 0) == 0;
+	regfree(&rx);
+	return r;
+}
+
+char *kernel_source_dir_for(const struct settings *s, const char *cli_dir, const char *kernelver)
+{
+	if (!str_empty(cli_dir))
+		return xstrdup(cli_dir);
+	_cleanup_free_ char *kd = path_join(s->kernel_dir_base, kernelver);
+	return path_join(kd, "build");
+}
+
+static char *dup_or_empty(const char *s)
+{
+	return xstrdup(s ? s : "");
+}
+
+/* The distribution's choice of where modules go (the reference's
+ * override_dest_module_location). */
+static char *override_dest_location(const struct settings *s, const char *orig)
+{
+	if (!str_empty(s->addon_modules_dir))
+		return xasprintf("/%s", s->addon_modules_dir);
+	const char *d = s->running_distribution ? s->running_distribution : "";
+	if (startswith(d, "fedora") || startswith(d, "rhel") || startswith(d, "ovm"))
+		return xstrdup("/extra");
+	if (startswith(d, "sles") || startswith(d, "suse") || startswith(d, "opensuse"))
+		return xstrdup("/updates");
+	if (startswith(d, "debian") || startswith(d, "ubuntu") || startswith(d, "arch"))
+		return xstrdup("/updates/dkms");
+	return dup_or_empty(orig);
+}
+
+/* grep -q -E "^NAME=[ym]" .config */
+static bool kconfig_enabled(const char *config_text, const char *name)
+{
+	_cleanup_free_ char *re = xasprintf("^%s=[ym]", name);
+	regex_t rx;
+	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB | REG_NEWLINE) != 0)
+		return false;
+	bool r = regexec(&rx, config_text, 0, NULL, 0) == 0;
+	regfree(&rx);
+	return r;
+}
+
+static void exclude(struct module_conf *mc, char *why)
+{
+	mc->build_exclude = true;
+	if (!mc->exclude_reason)
+		mc->exclude_reason = why;
+	else
+		free(why);
+}
+
+int module_conf_from_vars(const struct conf_request *rq, struct shvars *vars, struct module_conf *mc)
+{
+	const struct settings *s = rq->s;
+	int bad = 0;
+	const char *k = rq->kernelver ? rq->kernelver : "";
+	const char *a = rq->arch ? rq->arch : "";
+	mc->vars = *vars;
+	*vars = (struct shvars){0};
+	struct shvars *v = &mc->vars;
+	_cleanup_free_ char *ksrc = kernel_source_dir_for(s, rq->kernel_source_dir, k);
+
+	mc->package_name = dup_or_empty(shvars_scalar(v, "PACKAGE_NAME"));
+	mc->package_version = dup_or_empty(shvars_scalar(v, "PACKAGE_VERSION"));
+	mc->clean = dup_or_empty(shvars_scalar(v, "CLEAN"));
+	mc->pre_build = dup_or_empty(shvars_scalar(v, "PRE_BUILD"));
+	mc->post_build = dup_or_empty(shvars_scalar(v, "POST_BUILD"));
+	mc->pre_install = dup_or_empty(shvars_scalar(v, "PRE_INSTALL"));
+	mc->post_install = dup_or_empty(shvars_scalar(v, "POST_INSTALL"));
+	mc->post_add = dup_or_empty(shvars_scalar(v, "POST_ADD"));
+	mc->post_remove = dup_or_empty(shvars_scalar(v, "POST_REMOVE"));
+	mc->obsolete_by = dup_or_empty(shvars_scalar(v, "OBSOLETE_BY"));
+	mc->autoinstall = !str_empty(shvars_scalar(v, "AUTOINSTALL"));
+	mc->no_weak_modules = !str_empty(shvars_scalar(v, "NO_WEAK_MODULES"));
+	mc->remake_initrd = shvars_count(v, "REMAKE_INITRD") > 0 &&
+			    (shvars_scalar(v, "REMAKE_INITRD")[0] == 'y' ||
+			     shvars_scalar(v, "REMAKE_INITRD")[0] == 'Y');
+	mc->build_depends = xcalloc(1, sizeof(char *));
+	const struct shvar *bd = shvars_get(v, "BUILD_DEPENDS");
+	for (size_t i = 0; bd && i < bd->n; i++) {
+		/* "${BUILD_DEPENDS[@]}" word-split, as the reference uses it */
+		if (!bd->vals[i])
+			continue;
+		_cleanup_free_ char *copy = xstrdup(bd->vals[i]);
+		for (char *save = NULL, *w = strtok_r(copy, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save))
+			strv_pushdup(&mc->build_depends, w);
+	}
+
+	size_t n = 0;
+	const char *arrays[] = {"BUILT_MODULE_NAME", "BUILT_MODULE_LOCATION", "DEST_MODULE_NAME", "DEST_MODULE_LOCATION"};
+	for (size_t i = 0; i < ARRAY_SIZE(arrays); i++) {
+		size_t c = shvars_count(v, arrays[i]);
+		if (c > n)
+			n = c;
+	}
+	size_t n_dest = shvars_count(v, "DEST_MODULE_LOCATION");
+	mc->mods = xcalloc(n ? n : 1, sizeof(*mc->mods));
+	mc->n_mods = n;
+	for (size_t i = 0; i < n; i++) {
+		struct conf_module *m = &mc->mods[i];
+		m->built_name = dup_or_empty(shvars_at(v, "BUILT_MODULE_NAME", i));
+		m->built_location = dup_or_empty(shvars_at(v, "BUILT_MODULE_LOCATION", i));
+		m->dest_name = dup_or_empty(shvars_at(v, "DEST_MODULE_NAME", i));
+		m->dest_location_raw = dup_or_empty(shvars_at(v, "DEST_MODULE_LOCATION", i));
+		const char *st = shvars_at(v, "STRIP", i);
+		if (st && (st[0] == 'n' || st[0] == 'N'))
+			m->strip = false;
+		else if (st && (st[0] == 'y' || st[0] == 'Y'))
+			m->strip = true;
+		else if (str_empty(st))
+			m->strip = i == 0 ? true : mc->mods[0].strip;
+		else
+			m->strip = true;
+
+		if (str_empty(m->built_name) && n_dest == 1) {
+			free(m->built_name);
+			m->built_name = xstrdup(mc->package_name);
+		}
+		if (str_empty(m->dest_name)) {
+			free(m->dest_name);
+			m->dest_name = xstrdup(m->built_name);
+		}
+		if (!str_empty(m->built_location) && !endswith(m->built_location, "/")) {
+			char *t = xasprintf("%s/", m->built_location);
+			free(m->built_location);
+			m->built_location = t;
+		}
+		if (str_empty(m->built_name)) {
+			fprintf(stderr, "dkms.conf: Error! No 'BUILT_MODULE_NAME' directive specified for record #%zu.\n", i);
+			bad = 1;
+		}
+		if (endswith(m->built_name, ".o") || endswith(m->built_name, ".ko")) {
+			fprintf(stderr, "dkms.conf: Error! 'BUILT_MODULE_NAME' directive ends in '.o' or '.ko' in record #%zu.\n", i);
+			bad = 1;
+		}
+		if (endswith(m->dest_name, ".o") || endswith(m->dest_name, ".ko")) {
+			fprintf(stderr, "dkms.conf: Error! 'DEST_MODULE_NAME' directive ends in '.o' or '.ko' in record #%zu.\n", i);
+			bad = 1;
+		}
+		/* Names become file names: no path tricks. */
+		if ((!str_empty(m->built_name) && strchr(m->built_name, '/')) ||
+		    (!str_empty(m->dest_name) && strchr(m->dest_name, '/'))) {
+			fprintf(stderr, "dkms.conf: Error! Module names may not contain '/' in record #%zu.\n", i);
+			bad = 1;
+		}
+		if (strstr(m->built_location, "..") || strstr(m->dest_location_raw, "..")) {
+			fprintf(stderr, "dkms.conf: Error! Module locations may not contain '..' in record #%zu.\n", i);
+			bad = 1;
+		}
+		m->dest_location = override_dest_location(s, m->dest_location_raw);
+		if (str_empty(m->dest_location_raw)) {
+			fprintf(stderr, "dkms.conf: Error! No 'DEST_MODULE_LOCATION' directive specified for record #%zu.\n", i);
+			bad = 1;
+		}
+		const char *d = m->dest_location_raw;
+		if (!startswith(d, "/kernel") && !startswith(d, "/updates") && !startswith(d, "/extra")) {
+			fprintf(stderr, "dkms.conf: Error! Directive 'DEST_MODULE_LOCATION' does not begin with\n"
+					"'/kernel', '/updates', or '/extra' in record #%zu.\n", i);
+			bad = 1;
+		}
+	}
+
+	/* The make command: MAKE[0] unless MAKE_MATCH[0] is set; the last
+	 * MAKE[i] whose MAKE_MATCH[i] matches the kernel wins. */
+	const char *make = NULL;
+	if (str_empty(shvars_at(v, "MAKE_MATCH", 0)))
+		make = shvars_at(v, "MAKE", 0);
+	size_t nmake = shvars_count(v, "MAKE");
+	for (size_t i = 0; i < nmake; i++) {
+		const char *mk = shvars_at(v, "MAKE", i), *mm = shvars_at(v, "MAKE_MATCH", i);
+		if (!str_empty(mk) && !str_empty(mm) && bash_regex_match(k, mm) == 1)
+			make = mk;
+	}
+	_cleanup_free_ char *build_dir = xasprintf("%s/%s/%s/build", s->dkms_tree,
+						   rq->module ? rq->module : "", rq->module_version ? rq->module_version : "");
+	if (str_empty(make))
+		mc->make_command = xasprintf("make -C %s M=%s", ksrc, build_dir);
+	else
+		mc->make_command = xstrdup(make);
+	if (str_empty(mc->clean)) {
+		free(mc->clean);
+		mc->clean = xasprintf("make -C %s M=%s clean", ksrc, build_dir);
+	}
+
+	_cleanup_free_ char *kconfig_path = rq->kernel_config ? xstrdup(rq->kernel_config) : path_join(ksrc, ".config");
+	_cleanup_free_ char *kconfig = NULL;
+	read_file(kconfig_path, &kconfig, NULL);
+	if (kconfig) {
+		if (kconfig_enabled(kconfig, "CONFIG_CC_IS_CLANG")) {
+			char *t = xasprintf("%s CC=clang", mc->make_command);
+			free(mc->make_command);
+			mc->make_command = t;
+		}
+		if (kconfig_enabled(kconfig, "CONFIG_LD_IS_LLD")) {
+			char *t = xasprintf("%s LD=ld.lld", mc->make_command);
+			free(mc->make_command);
+			mc->make_command = t;
+		}
+	}
+
+	mc->patches = xcalloc(1, sizeof(char *));
+	size_t npatch = shvars_count(v, "PATCH");
+	for (size_t i = 0; i < npatch; i++) {
+		const char *p = shvars_at(v, "PATCH", i), *pm = shvars_at(v, "PATCH_MATCH", i);
+		if (!str_empty(p) && (str_empty(pm) || bash_regex_match(k, pm) == 1))
+			strv_pushdup(&mc->patches, p);
+	}
+
+	const char *bek = shvars_scalar(v, "BUILD_EXCLUSIVE_KERNEL");
+	if (!str_empty(bek) && bash_regex_match(k, bek) == 0)
+		exclude(mc, xasprintf("kernel %s does not match BUILD_EXCLUSIVE_KERNEL=\"%s\"", k, bek));
+	const char *bea = shvars_scalar(v, "BUILD_EXCLUSIVE_ARCH");
+	if (!str_empty(bea) && bash_regex_match(a, bea) == 0)
+		exclude(mc, xasprintf("arch %s does not match BUILD_EXCLUSIVE_ARCH=\"%s\"", a, bea));
+	const char *kmin = shvars_scalar(v, "BUILD_EXCLUSIVE_KERNEL_MIN");
+	if (!str_empty(kmin) && kernel_version_cmp(k, kmin) < 0)
+		exclude(mc, xasprintf("kernel %s is older than BUILD_EXCLUSIVE_KERNEL_MIN=\"%s\"", k, kmin));
+	const char *kmax = shvars_scalar(v, "BUILD_EXCLUSIVE_KERNEL_MAX");
+	if (!str_empty(kmax) && kernel_version_cmp(k, kmax) > 0)
+		exclude(mc, xasprintf("kernel %s is newer than BUILD_EXCLUSIVE_KERNEL_MAX=\"%s\"", k, kmax));
+	const char *bec = shvars_scalar(v, "BUILD_EXCLUSIVE_CONFIG");
+	_cleanup_free_ char *ksrc_config = path_join(ksrc, ".config");
+	_cleanup_free_ char *kc = NULL;
+	if (!str_empty(bec) && read_file(ksrc_config, &kc, NULL) == 0) {
+		_cleanup_free_ char *copy = xstrdup(bec);
+		for (char *save = NULL, *w = strtok_r(copy, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
+			if (w[0] == '!' && kconfig_enabled(kc, w + 1))
+				exclude(mc, xasprintf("kernel %s has %s set (BUILD_EXCLUSIVE_CONFIG)", k, w + 1));
+			else if (w[0] != '!' && !kconfig_enabled(kc, w))
+				exclude(mc, xasprintf("kernel %s does not have %s set (BUILD_EXCLUSIVE_CONFIG)", k, w));
+		}
+	}
+
+	if (n == 0) {
+		fprintf(stderr, "dkms.conf: Error! No 'DEST_MODULE_LOCATION' directive specified.\n");
+		bad = 1;
+	}
+	if (str_empty(mc->package_name)) {
+		fprintf(stderr, "dkms.conf: Error! No 'PACKAGE_NAME' directive specified.\n");
+		bad = 1;
+	}
+	if (str_empty(mc->package_version)) {
+		fprintf(stderr, "dkms.conf: Error! No 'PACKAGE_VERSION' directive specified.\n");
+		bad = 1;
+	}
+	return bad ? -EINVAL : 0;
+}
+
+int module_conf_load(const struct conf_request *rq, struct module_conf *mc)
+{
+	const struct settings *s = rq->s;
+	*mc = (struct module_conf){0};
+	mc->file = xstrdup(rq->file);
+	if (access(rq->file, R_OK) != 0) {
+		error("Could not locate dkms.conf file.\nFile: %s does not exist.", rq->file);
+		return -ENOENT;
+	}
+	const char *m = rq->module ? rq->module : "";
+	const char *ver = rq->module_version ? rq->module_version : "";
+	const char *k = rq->kernelver ? rq->kernelver : "";
+	const char *a = rq->arch ? rq->arch : "";
+	_cleanup_strv_ char **files = NULL;
+	strv_pushdup(&files, rq->file);
+	strv_push(&files, xasprintf("%s/%s.conf", s->conf_dir, m));
+	strv_push(&files, xasprintf("%s/%s-%s.conf", s->conf_dir, m, ver));
+	strv_push(&files, xasprintf("%s/%s-%s-%s.conf", s->conf_dir, m, ver, k));
+	strv_push(&files, xasprintf("%s/%s-%s-%s-%s.conf", s->conf_dir, m, ver, k, a));
+	/* newer releases also read <module>--<kernel>[-<arch>].conf */
+	strv_push(&files, xasprintf("%s/%s--%s.conf", s->conf_dir, m, k));
+	strv_push(&files, xasprintf("%s/%s--%s-%s.conf", s->conf_dir, m, k, a));
+
+	_cleanup_free_ char *ksrc = kernel_source_dir_for(s, rq->kernel_source_dir, k);
+	_cleanup_free_ char *kconfig = rq->kernel_config ? xstrdup(rq->kernel_config) : path_join(ksrc, ".config");
+	_cleanup_free_ char *conf_dir = xstrdup(rq->file);
+	char *slash = strrchr(conf_dir, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		strcpy(conf_dir, ".");
+	_cleanup_strv_ char **assign = NULL;
+	strv_push(&assign, xasprintf("kernelver=%s", k));
+	strv_push(&assign, xasprintf("arch=%s", a));
+	strv_push(&assign, xasprintf("kernel_source_dir=%s", ksrc));
+	strv_push(&assign, xasprintf("kernel_config=%s", kconfig));
+	strv_push(&assign, xasprintf("dkms_tree=%s", s->dkms_tree));
+	strv_push(&assign, xasprintf("source_tree=%s", s->source_tree));
+	strv_push(&assign, xasprintf("install_tree=%s", s->install_tree));
+	strv_push(&assign, xasprintf("tmp_location=%s", s->tmp_location));
+	strv_push(&assign, xasprintf("module=%s", m));
+	strv_push(&assign, xasprintf("module_version=%s", ver));
+	strv_push(&assign, xasprintf("dkms_conf_dir=%s", conf_dir));
+	strv_push(&assign, xasprintf("current_kernel=%s", s->current_kernel));
+	strv_push(&assign, xasprintf("current_os=%s", s->current_os));
+	strv_push(&assign, xasprintf("running_distribution=%s", s->running_distribution ? s->running_distribution : ""));
+
+	struct shell_eval e = {
+		.files = files, .names = (char *const *)dkms_conf_vars, .assign = assign,
+		.deprecated = (char *const *)deprecated_vars,
+	};
+	struct shvars vars = {0};
+	int r = shell_eval(&e, &vars);
+	if (r < 0) {
+		error("Could not run bash to read %s: %s", rq->file, strerror(-r));
+		return -EINVAL;
+	}
+	for (size_t i = 0; rq->directives && rq->directives[i]; i++) {
+		const char *d = rq->directives[i];
+		const char *eq = strchr(d, '=');
+		_cleanup_free_ char *name = eq ? xstrndup(d, (size_t)(eq - d)) : xstrdup(d);
+		const char *val = eq ? eq + 1 : "";
+		info("DIRECTIVE: %s=\"%s\"", name, val);
+		shvars_set(&vars, name, 0, val);
+	}
+	r = module_conf_from_vars(rq, &vars, mc);
+	shvars_free(&vars);
+	return r;
+}
+
+void module_conf_free(struct module_conf *mc)
+{
+	for (size_t i = 0; i < mc->n_mods; i++) {
+		struct conf_module *m = &mc->mods[i];
+		free(m->built_name);
+		free(m->built_location);
+		free(m->dest_name);
+		free(m->dest_location);
+		free(m->dest_location_raw);
+	}
+	free(mc->mods);
+	char **fields[] = {
+		&mc->file, &mc->package_name, &mc->package_version, &mc->make_command, &mc->clean,
+		&mc->pre_build, &mc->post_build, &mc->pre_install, &mc->post_install, &mc->post_add,
+		&mc->post_remove, &mc->obsolete_by, &mc->exclude_reason,
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+		free(*fields[i]);
+	strv_free(mc->patches);
+	strv_free(mc->build_depends);
+	shvars_free(&mc->vars);
+	*mc = (struct module_conf){0};
+}

@@ -1,0 +1,173 @@
+#include "framework.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "shellvars.h"
+
+const char *const framework_vars[] = {
+	"source_tree", "dkms_tree", "install_tree", "tmp_location", "verbose",
+	"symlink_modules", "autoinstall_all_kernels", "modprobe_on_install",
+	"sign_file", "mok_signing_key", "mok_certificate",
+	/* settings of newer dkms releases, accepted with the same meaning */
+	"parallel_jobs", "post_transaction", "compress_gzip_opts", "compress_xz_opts",
+	"compress_zstd_opts", "build_environment",
+	NULL,
+};
+
+static void set(char **field, const char *value)
+{
+	free(*field);
+	*field = xstrdup(value);
+}
+
+/* The value of KEY= in os-release text, unquoted; NULL if absent. */
+static char *os_release_value(const char *text, const char *key)
+{
+	size_t klen = strlen(key);
+	for (const char *line = text; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		if (len > klen && strncmp(line, key, klen) == 0 && line[klen] == '=') {
+			const char *v = line + klen + 1;
+			size_t vlen = len - klen - 1;
+			if (vlen >= 2 && (v[0] == '"' || v[0] == '\'') && v[vlen - 1] == v[0]) {
+				v++;
+				vlen -= 2;
+			}
+			return xstrndup(v, vlen);
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return NULL;
+}
+
+char *distro_from_os_release(const char *text)
+{
+	_cleanup_free_ char *id = os_release_value(text, "ID");
+	_cleanup_free_ char *like = os_release_value(text, "ID_LIKE");
+	if (id && streq(id, "ubuntu"))
+		return TAKE_PTR(id);
+	if (!str_empty(like)) {
+		/* ${ID_LIKE[0]} of an unquoted-assigned string: its first word
+		 * only when bash would split it, i.e. never; keep it whole. */
+		return TAKE_PTR(like);
+	}
+	return id ? TAKE_PTR(id) : xstrdup("unknown");
+}
+
+int settings_load(struct settings *s, const char *root)
+{
+	struct utsname u;
+	uname(&u);
+	*s = (struct settings){0};
+	s->root = xstrdup(root ? root : "/");
+	s->conf_dir = path_join(s->root, "etc/dkms");
+	s->dkms_tree = path_join(s->root, "var/lib/dkms");
+	s->source_tree = path_join(s->root, "usr/src");
+	s->install_tree = path_join(s->root, "lib/modules");
+	s->kernel_dir_base = path_join(s->root, "lib/modules");
+	s->boot_dir = path_join(s->root, "boot");
+	const char *tmp = getenv("TMPDIR");
+	s->tmp_location = xstrdup(str_empty(tmp) ? "/tmp" : tmp);
+	s->verbose = xstrdup("");
+	s->symlink_modules = xstrdup("");
+	s->autoinstall_all_kernels = xstrdup("");
+	s->modprobe_on_install = xstrdup("");
+	s->current_kernel = xstrdup(u.release);
+	s->current_os = xstrdup(u.sysname);
+	s->machine = xstrdup(u.machine);
+
+	/* Settings that the reference (or newer releases) take from the
+	 * environment when framework.conf does not set them. */
+	const char *envs[][2] = {
+		{"parallel_jobs", NULL}, {"sign_file", NULL}, {"mok_signing_key", NULL},
+		{"mok_certificate", NULL}, {"post_transaction", NULL},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(envs); i++)
+		envs[i][1] = getenv(envs[i][0]);
+	s->parallel_jobs = envs[0][1] ? xstrdup(envs[0][1]) : NULL;
+	s->sign_file = envs[1][1] ? xstrdup(envs[1][1]) : NULL;
+	s->mok_signing_key = envs[2][1] ? xstrdup(envs[2][1]) : NULL;
+	s->mok_certificate = envs[3][1] ? xstrdup(envs[3][1]) : NULL;
+	s->post_transaction = envs[4][1] ? xstrdup(envs[4][1]) : NULL;
+
+	const char *addon = getenv("ADDON_MODULES_DIR");
+	if (!str_empty(addon)) {
+		s->addon_modules_dir = xstrdup(addon);
+	} else {
+		_cleanup_free_ char *osr = path_join(s->root, "etc/os-release");
+		_cleanup_free_ char *text = NULL;
+		if (read_file(osr, &text, NULL) == 0)
+			s->running_distribution = distro_from_os_release(text);
+		else
+			s->running_distribution = xstrdup("unknown");
+	}
+	const char *wm = getenv("WEAK_MODULES_BIN");
+	if (!str_empty(wm))
+		s->weak_modules = xstrdup(wm);
+
+	/* framework.conf, then framework.conf.d/ *.conf in glob order. */
+	_cleanup_strv_ char **files = NULL;
+	strv_push(&files, path_join(s->conf_dir, "framework.conf"));
+	_cleanup_free_ char *dropins = path_join(s->conf_dir, "framework.conf.d");
+	_cleanup_strv_ char **names = dir_list(dropins);
+	for (size_t i = 0; names && names[i]; i++)
+		if (endswith(names[i], ".conf"))
+			strv_push(&files, path_join(dropins, names[i]));
+	bool any = false;
+	for (size_t i = 0; files[i]; i++)
+		any |= path_exists(files[i]);
+	if (!any)
+		return 0;
+
+	_cleanup_strv_ char **assign = NULL;
+	strv_push(&assign, xasprintf("dkms_tree=%s", s->dkms_tree));
+	strv_push(&assign, xasprintf("source_tree=%s", s->source_tree));
+	strv_push(&assign, xasprintf("install_tree=%s", s->install_tree));
+	strv_push(&assign, xasprintf("tmp_location=%s", s->tmp_location));
+	struct shell_eval e = {.files = files, .names = (char *const *)framework_vars, .assign = assign};
+	struct shvars vars = {0};
+	int r = shell_eval(&e, &vars);
+	if (r < 0)
+		return r;
+	struct {
+		const char *name;
+		char **field;
+	} map[] = {
+		{"source_tree", &s->source_tree}, {"dkms_tree", &s->dkms_tree},
+		{"install_tree", &s->install_tree}, {"tmp_location", &s->tmp_location},
+		{"verbose", &s->verbose}, {"symlink_modules", &s->symlink_modules},
+		{"autoinstall_all_kernels", &s->autoinstall_all_kernels},
+		{"modprobe_on_install", &s->modprobe_on_install},
+		{"sign_file", &s->sign_file}, {"mok_signing_key", &s->mok_signing_key},
+		{"mok_certificate", &s->mok_certificate}, {"parallel_jobs", &s->parallel_jobs},
+		{"post_transaction", &s->post_transaction},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
+		const char *v = shvars_scalar(&vars, map[i].name);
+		if (v)
+			set(map[i].field, v);
+	}
+	shvars_free(&vars);
+	return 0;
+}
+
+void settings_free(struct settings *s)
+{
+	char **fields[] = {
+		&s->root, &s->conf_dir, &s->dkms_tree, &s->source_tree, &s->install_tree,
+		&s->kernel_dir_base, &s->boot_dir, &s->tmp_location, &s->verbose,
+		&s->symlink_modules, &s->autoinstall_all_kernels, &s->modprobe_on_install,
+		&s->sign_file, &s->mok_signing_key, &s->mok_certificate, &s->parallel_jobs,
+		&s->post_transaction, &s->running_distribution, &s->addon_modules_dir,
+		&s->weak_modules, &s->current_kernel, &s->current_os, &s->machine,
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+		free(*fields[i]);
+		*fields[i] = NULL;
+	}
+}

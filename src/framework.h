@@ -1,0 +1,41 @@
+/* struct settings: every path and setting the program uses, from the
+ * built-in defaults, framework.conf (+ framework.conf.d/ *.conf), the
+ * environment where the reference honours it, and the command line. */
+#pragma once
+
+#include "util/util.h"
+
+struct settings {
+	char *root;            /* "/" normally; the prefix of the files below */
+	char *conf_dir;        /* <root>/etc/dkms */
+	char *dkms_tree;       /* /var/lib/dkms */
+	char *source_tree;     /* /usr/src */
+	char *install_tree;    /* /lib/modules */
+	char *kernel_dir_base; /* /lib/modules: where <kernel>/build is looked up */
+	char *boot_dir;        /* /boot */
+	char *tmp_location;
+	char *verbose;
+	char *symlink_modules;
+	char *autoinstall_all_kernels;
+	char *modprobe_on_install;
+	char *sign_file, *mok_signing_key, *mok_certificate;
+	char *parallel_jobs;   /* "" means unlimited (-j) */
+	char *post_transaction;
+	char *running_distribution; /* debian, ubuntu, fedora, ... */
+	char *addon_modules_dir;
+	char *weak_modules;
+	char *current_kernel;  /* uname -r */
+	char *current_os;
+	char *machine;         /* uname -m */
+};
+
+/* Defaults, then framework.conf files under root.  Returns 0 or -errno. */
+int settings_load(struct settings *s, const char *root);
+void settings_free(struct settings *s);
+
+/* "debian" for Debian, "ubuntu", else ID_LIKE's first word or ID, from
+ * <root>/etc/os-release, as the reference decides. */
+char *distro_from_os_release(const char *text);
+
+/* Names of framework.conf variables the reference reads. */
+extern const char *const framework_vars[];

@@ -1,0 +1,79 @@
+#include "log.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static bool verbose_on;
+
+void log_set_quiet(void)
+{
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	fflush(stdout);
+	fflush(stderr);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	close(fd);
+}
+
+void log_set_verbose(bool v)
+{
+	verbose_on = v;
+}
+
+bool log_verbose(void)
+{
+	return verbose_on;
+}
+
+static void vlog(FILE *f, const char *prefix, const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	if (prefix)
+		fputs(prefix, f);
+	vfprintf(f, fmt, ap);
+	fputc('\n', f);
+	fflush(f);
+}
+
+void info(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog(stdout, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void info_blank(void)
+{
+	fflush(stderr);
+	putchar('\n');
+	fflush(stdout);
+}
+
+int error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog(stderr, "Error! ", fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void warn(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog(stderr, "Warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void deprecated(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog(stderr, "Deprecated feature: ", fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,47 @@
+/* Evaluating shell configuration files (framework.conf, dkms.conf) the way
+ * the reference does: bash sources them in a clean child process, and a
+ * fixed driver script writes every requested variable back to us as
+ * NUL-separated (name, index, value) triples on a private pipe, so nothing
+ * the files print can leak into the result. */
+#pragma once
+
+#include "util/util.h"
+
+/* One variable: a bash array (a scalar is index 0).  vals has n slots,
+ * NULL where an index is unset. */
+struct shvar {
+	char *name;
+	size_t n;
+	char **vals;
+};
+
+struct shvars {
+	struct shvar *v;
+	size_t n;
+};
+
+struct shell_eval {
+	char *const *files;     /* sourced in order; missing ones skipped */
+	char *const *names;     /* variables to read back */
+	char *const *assign;    /* "name=value" set as shell variables first */
+	char *const *deprecated; /* warn "Deprecated feature: NAME (file)" when set */
+	char *const *env;       /* environment of bash; NULL inherits */
+};
+
+/* Returns 0, or a negative errno when bash could not be run or the
+ * serialisation was malformed.  Whatever the files print on stderr reaches
+ * the user; their stdout is discarded, as in the reference. */
+int shell_eval(const struct shell_eval *e, struct shvars *out);
+void shvars_free(struct shvars *s);
+
+/* Lookups: NULL when unset. */
+const struct shvar *shvars_get(const struct shvars *s, const char *name);
+const char *shvars_scalar(const struct shvars *s, const char *name);
+const char *shvars_at(const struct shvars *s, const char *name, size_t i);
+size_t shvars_count(const struct shvars *s, const char *name); /* ${#NAME[@]} */
+size_t shvars_size(const struct shvars *s, const char *name);  /* highest index + 1 */
+
+void shvars_set(struct shvars *s, const char *name, size_t idx, const char *value);
+
+/* Parse the driver's output; exposed for unit tests. */
+int shvars_parse(const char *buf, size_t len, struct shvars *out);

@@ -1,0 +1,119 @@
+#include "tree.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel.h"
+
+char *tree_mv_dir(const struct settings *s, const char *m, const char *v)
+{
+	return xasprintf("%s/%s/%s", s->dkms_tree, m, v);
+}
+
+char *tree_ka_dir(const struct settings *s, const char *m, const char *v, const char *k, const char *a)
+{
+	return xasprintf("%s/%s/%s/%s/%s", s->dkms_tree, m, v, k, a);
+}
+
+char *tree_kernel_link(const struct settings *s, const char *m, const char *k, const char *a)
+{
+	return xasprintf("%s/%s/kernel-%s-%s", s->dkms_tree, m, k, a);
+}
+
+bool tree_is_added(const struct settings *s, const char *m, const char *v)
+{
+	if (str_empty(m) || str_empty(v))
+		return false;
+	_cleanup_free_ char *dir = tree_mv_dir(s, m, v);
+	if (!is_dir(dir))
+		return false;
+	_cleanup_free_ char *src = path_join(dir, "source");
+	return is_symlink(src) || is_dir(src);
+}
+
+bool tree_is_built(const struct settings *s, const char *m, const char *v, const char *k, const char *a,
+		   const struct module_conf *mc)
+{
+	_cleanup_free_ char *ka = tree_ka_dir(s, m, v, k, a);
+	_cleanup_free_ char *moddir = path_join(ka, "module");
+	if (!is_dir(moddir))
+		return false;
+	const char *comp = kernel_module_compression(s, k);
+	for (size_t i = 0; i < mc->n_mods; i++) {
+		_cleanup_free_ char *f = find_module_file(moddir, mc->mods[i].dest_name, comp);
+		if (!f)
+			return false;
+	}
+	return true;
+}
+
+bool tree_link_is_installed(const struct settings *s, const char *m, const char *v, const char *k, const char *a)
+{
+	_cleanup_free_ char *link = tree_kernel_link(s, m, k, a);
+	if (!is_symlink(link))
+		return false;
+	_cleanup_free_ char *ka = tree_ka_dir(s, m, v, k, a);
+	char r1[PATH_MAX], r2[PATH_MAX];
+	if (!realpath(link, r1) || !realpath(ka, r2))
+		return false;
+	return streq(r1, r2);
+}
+
+static char **filtered_dirs(const char *dir, const char *filter, bool (*accept)(const char *))
+{
+	char **v = xcalloc(1, sizeof(char *));
+	if (!str_empty(filter)) {
+		_cleanup_free_ char *p = path_join(dir, filter);
+		if (strchr(filter, '/') == NULL && is_dir(p) && (!accept || accept(filter)))
+			strv_pushdup(&v, filter);
+		return v;
+	}
+	_cleanup_strv_ char **names = dir_list(dir);
+	for (size_t i = 0; names && names[i]; i++) {
+		if (names[i][0] == '.')
+			continue;
+		if (accept && !accept(names[i]))
+			continue;
+		_cleanup_free_ char *p = path_join(dir, names[i]);
+		if (is_dir(p))
+			strv_pushdup(&v, names[i]);
+	}
+	return v;
+}
+
+char **tree_modules(const struct settings *s, const char *filter)
+{
+	return filtered_dirs(s->dkms_tree, filter, NULL);
+}
+
+char **tree_versions(const struct settings *s, const char *m, const char *filter)
+{
+	_cleanup_free_ char *dir = path_join(s->dkms_tree, m);
+	return filtered_dirs(dir, filter, NULL);
+}
+
+/* The reference's +([0-9]).* */
+static bool looks_like_kernel(const char *name)
+{
+	const char *p = name;
+	while (isdigit((unsigned char)*p))
+		p++;
+	return p > name && *p == '.';
+}
+
+char **tree_kernel_arches(const struct settings *s, const char *m, const char *v, const char *kfilter,
+			  const char *afilter)
+{
+	_cleanup_free_ char *dir = tree_mv_dir(s, m, v);
+	_cleanup_strv_ char **kernels = filtered_dirs(dir, kfilter, str_empty(kfilter) ? looks_like_kernel : NULL);
+	char **out = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; kernels[i]; i++) {
+		_cleanup_free_ char *kd = path_join(dir, kernels[i]);
+		_cleanup_strv_ char **arches = filtered_dirs(kd, afilter, NULL);
+		for (size_t j = 0; arches[j]; j++)
+			strv_push(&out, xasprintf("%s/%s", kernels[i], arches[j]));
+	}
+	return out;
+}

@@ -1,0 +1,30 @@
+/* The state tree, laid out exactly as the reference's:
+ *   <dkms_tree>/<m>/<v>/source -> <source_tree>/<m>-<v>
+ *   <dkms_tree>/<m>/<v>/build/
+ *   <dkms_tree>/<m>/<v>/<kernel>/<arch>/{module/,log/make.log}
+ *   <dkms_tree>/<m>/kernel-<kernel>-<arch> -> <v>/<kernel>/<arch>   (installed)
+ *   <dkms_tree>/<m>/original_module/<kernel>/<arch>/
+ */
+#pragma once
+
+#include "dkmsconf.h"
+#include "framework.h"
+
+char *tree_mv_dir(const struct settings *s, const char *m, const char *v);
+char *tree_ka_dir(const struct settings *s, const char *m, const char *v, const char *k, const char *a);
+char *tree_kernel_link(const struct settings *s, const char *m, const char *k, const char *a);
+
+bool tree_is_added(const struct settings *s, const char *m, const char *v);
+/* module/ exists and holds every DEST_MODULE_NAME of the conf. */
+bool tree_is_built(const struct settings *s, const char *m, const char *v, const char *k, const char *a,
+		   const struct module_conf *mc);
+/* The kernel-<k>-<a> link points at this version's <k>/<a>. */
+bool tree_link_is_installed(const struct settings *s, const char *m, const char *v, const char *k, const char *a);
+
+/* Module names in the tree (directories), sorted. */
+char **tree_modules(const struct settings *s, const char *filter);
+char **tree_versions(const struct settings *s, const char *m, const char *filter);
+/* "<kernel>/<arch>" pairs with a directory under <m>/<v> (kernels are
+ * names starting with digits and a dot, as the reference's glob). */
+char **tree_kernel_arches(const struct settings *s, const char *m, const char *v, const char *kfilter,
+			  const char *afilter);

@@ -1,0 +1,80 @@
+/* Small dependency-free helpers: memory, strings, string vectors, paths,
+ * files.  Functions returning int give 0 or a negative errno value. */
+#pragma once
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <sys/types.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_strv_ _cleanup_(strv_freep)
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void freep(void *p) { free(*(void **)p); }
+
+/* Hand ownership out of a _cleanup_ variable. */
+#define TAKE_PTR(p) ({ __typeof__(p) _tp = (p); (p) = NULL; _tp; })
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) _printf_(1, 2);
+char *xvasprintf(const char *fmt, va_list ap) _printf_(1, 0);
+
+bool streq(const char *a, const char *b);
+bool str_empty(const char *s);
+bool startswith(const char *s, const char *prefix);
+bool endswith(const char *s, const char *suffix);
+
+/* A growable string. */
+struct strbuf {
+	char *buf;
+	size_t len, cap;
+};
+void strbuf_append(struct strbuf *sb, const char *s);
+void strbuf_appendn(struct strbuf *sb, const char *s, size_t n);
+void strbuf_appendf(struct strbuf *sb, const char *fmt, ...) _printf_(2, 3);
+char *strbuf_steal(struct strbuf *sb);
+void strbuf_release(struct strbuf *sb);
+
+/* NULL-terminated vectors of owned strings. */
+typedef char **strv;
+size_t strv_len(char *const *v);
+void strv_push(char ***v, char *s); /* takes ownership of s */
+void strv_pushdup(char ***v, const char *s);
+void strv_free(char **v);
+static inline void strv_freep(char ***v) { strv_free(*v); }
+bool strv_contains(char *const *v, const char *s);
+void strv_sort(char **v, int (*cmp)(const char *, const char *));
+
+/* Paths. */
+char *path_join(const char *a, const char *b);
+/* True when name is a usable single path component (no '/', not "." or
+ * "..", not empty, no control characters). */
+bool name_is_safe(const char *name);
+
+/* Files. */
+int read_file(const char *path, char **out, size_t *len);
+int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
+int mkdir_p(const char *path, mode_t mode);
+int rm_rf(const char *path);
+int copy_file(const char *src, const char *dst, mode_t mode);
+/* Copy the contents of directory src into dst (created), keeping modes,
+ * symlinks and timestamps, like cp -a src/. dst. */
+int copy_tree(const char *src, const char *dst);
+int symlink_atomic(const char *target, const char *linkpath);
+bool is_dir(const char *path);
+bool is_file(const char *path);
+bool is_symlink(const char *path);
+bool path_exists(const char *path);
+/* Entries of a directory (not . and ..), sorted with strcmp; NULL on error. */
+char **dir_list(const char *path);
+/* Remove path if it is an empty directory; then its parents up to (not
+ * including) stop. */
+void rmdir_parents(const char *path, const char *stop);
