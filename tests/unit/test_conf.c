@@ -1,0 +1,217 @@
+/* Unit tests: dkms.conf and framework.conf evaluated through bash. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dkmsconf.h"
+#include "framework.h"
+#include "util/util.h"
+
+static char root[] = "/tmp/dkms-unit.XXXXXX";
+
+static void put(const char *rel, const char *text)
+{
+	char *p = path_join(root, rel);
+	char *dir = xstrdup(p);
+	*strrchr(dir, '/') = '\0';
+	mkdir_p(dir, 0755);
+	assert_int_equal(write_file_atomic(p, text, strlen(text), 0644), 0);
+	free(dir);
+	free(p);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (!mkdtemp(root))
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	rm_rf(root);
+	return 0;
+}
+
+static int load(struct settings *s, const char *conf_rel, const char *k, struct module_conf *mc)
+{
+	char *file = path_join(root, conf_rel);
+	struct conf_request rq = {
+		.s = s, .module = "shellconf", .module_version = "1.0", .kernelver = k, .arch = "x86_64",
+		.file = file, .kernel_source_dir = "/nonexistent/ksrc",
+	};
+	int r = module_conf_load(&rq, mc);
+	free(file);
+	return r;
+}
+
+/* A dkms.conf written as a real bash program. */
+static const char shellconf[] =
+	"PACKAGE_NAME=\"shellconf\"\n"
+	"PACKAGE_VERSION=`echo 1.0`\n"
+	"names=(alpha beta gamma)\n"
+	"for ((i = 0; i < ${#names[@]}; i++)); do\n"
+	"  BUILT_MODULE_NAME[$i]=${names[$i]}\n"
+	"  DEST_MODULE_LOCATION[$i]=/updates\n"
+	"done\n"
+	"BUILT_MODULE_LOCATION[2]=sub/dir\n"
+	"DEST_MODULE_NAME[1]=beta_renamed\n"
+	"major=$(echo \"$kernelver\" | cut -d. -f1)\n"
+	"minor=$(echo \"$kernelver\" | cut -d. -f2)\n"
+	"if (( major > 6 || (major == 6 && minor >= 4) )); then\n"
+	"  MAKE[0]=\"make NEW_API=1 KVER=$kernelver\"\n"
+	"else\n"
+	"  MAKE[0]=\"make KVER=$kernelver\"\n"
+	"fi\n"
+	"case \"$kernelver\" in 6.1.*) PATCH[0]=old.patch;; esac\n"
+	"PATCH[1]=all.patch\n"
+	"PATCH[2]=match.patch\n"
+	"PATCH_MATCH[2]=\"^6\\.12\"\n"
+	"STRIP[1]=no\n"
+	"BUILD_DEPENDS=(\"dep1\" \"dep2\")\n"
+	"AUTOINSTALL=yes\n"
+	"helper_function() { echo not a directive; }\n"
+	"echo this goes to /dev/null\n"
+	"echo this goes to stderr >&2\n"
+	"UNRELATED_VAR=1\n";
+
+static void test_shell_program(void **state)
+{
+	(void)state;
+	put("src/shellconf-1.0/dkms.conf", shellconf);
+	struct settings s;
+	assert_int_equal(settings_load(&s, root), 0);
+	free(s.running_distribution);
+	s.running_distribution = xstrdup("debian");
+	struct module_conf mc;
+	assert_int_equal(load(&s, "src/shellconf-1.0/dkms.conf", "6.12.117+deb12-amd64", &mc), 0);
+	assert_string_equal(mc.package_name, "shellconf");
+	assert_string_equal(mc.package_version, "1.0");
+	assert_int_equal(mc.n_mods, 3);
+	assert_string_equal(mc.mods[0].built_name, "alpha");
+	assert_string_equal(mc.mods[1].dest_name, "beta_renamed");
+	assert_string_equal(mc.mods[2].built_location, "sub/dir/");
+	assert_string_equal(mc.mods[0].dest_location, "/updates/dkms"); /* Debian's override */
+	assert_string_equal(mc.mods[0].dest_location_raw, "/updates");
+	assert_true(mc.mods[0].strip);
+	assert_false(mc.mods[1].strip);
+	assert_true(mc.mods[2].strip);
+	assert_string_equal(mc.make_command, "make NEW_API=1 KVER=6.12.117+deb12-amd64");
+	/* The reference walks indices below ${#PATCH[@]}: with PATCH[0]
+	 * unset on this kernel there are two entries, so PATCH[2] is never
+	 * reached.  Sparse arrays behave as in dkms 3.0.10. */
+	assert_int_equal(strv_len(mc.patches), 1);
+	assert_string_equal(mc.patches[0], "all.patch");
+	assert_int_equal(strv_len(mc.build_depends), 2);
+	assert_true(mc.autoinstall);
+	assert_false(mc.build_exclude);
+	assert_null(shvars_get(&mc.vars, "UNRELATED_VAR"));
+	module_conf_free(&mc);
+
+	assert_int_equal(load(&s, "src/shellconf-1.0/dkms.conf", "6.1.0-56-amd64", &mc), 0);
+	assert_string_equal(mc.make_command, "make KVER=6.1.0-56-amd64");
+	assert_int_equal(strv_len(mc.patches), 2);
+	assert_string_equal(mc.patches[0], "old.patch");
+	assert_string_equal(mc.patches[1], "all.patch"); /* PATCH_MATCH[2] does not match 6.1 */
+	module_conf_free(&mc);
+	settings_free(&s);
+}
+
+static void test_overrides_and_exclusive(void **state)
+{
+	(void)state;
+	put("src/ex-1.0/dkms.conf",
+	    "PACKAGE_NAME=ex\nPACKAGE_VERSION=1.0\nBUILT_MODULE_NAME[0]=ex\nDEST_MODULE_LOCATION[0]=/extra\n"
+	    "BUILD_EXCLUSIVE_KERNEL=\"^6\\.1\\.\"\n");
+	/* per-machine override: /etc/dkms/<module>.conf */
+	put("etc/dkms/shellconf.conf", "AUTOINSTALL=\nBUILD_EXCLUSIVE_ARCH=\"^arm\"\n");
+	struct settings s;
+	assert_int_equal(settings_load(&s, root), 0);
+	struct module_conf mc;
+	assert_int_equal(load(&s, "src/ex-1.0/dkms.conf", "6.12.117+deb12-amd64", &mc), 0);
+	/* the module name for /etc/dkms/ lookups is the request's */
+	assert_true(mc.build_exclude);
+	assert_false(mc.autoinstall);
+	module_conf_free(&mc);
+	unlink(path_join(root, "etc/dkms/shellconf.conf"));
+	assert_int_equal(load(&s, "src/ex-1.0/dkms.conf", "6.1.0-56-amd64", &mc), 0);
+	assert_false(mc.build_exclude);
+	module_conf_free(&mc);
+	assert_int_equal(load(&s, "src/ex-1.0/dkms.conf", "6.12.117+deb12-amd64", &mc), 0);
+	assert_true(mc.build_exclude);
+	assert_non_null(strstr(mc.exclude_reason, "BUILD_EXCLUSIVE_KERNEL"));
+	module_conf_free(&mc);
+	settings_free(&s);
+}
+
+static void test_invalid(void **state)
+{
+	(void)state;
+	struct settings s;
+	assert_int_equal(settings_load(&s, root), 0);
+	struct module_conf mc;
+	put("src/bad1/dkms.conf", "PACKAGE_NAME=x\nBUILT_MODULE_NAME[0]=x.ko\nDEST_MODULE_LOCATION[0]=/lib\n");
+	assert_int_equal(load(&s, "src/bad1/dkms.conf", "6.1.0", &mc), -EINVAL);
+	module_conf_free(&mc);
+	/* a file that exits: no directives at all */
+	put("src/bad2/dkms.conf", "PACKAGE_NAME=x\nPACKAGE_VERSION=1\nexit 3\n");
+	assert_int_equal(load(&s, "src/bad2/dkms.conf", "6.1.0", &mc), -EINVAL);
+	module_conf_free(&mc);
+	/* a syntax error */
+	put("src/bad3/dkms.conf", "PACKAGE_NAME=(\n");
+	assert_int_equal(load(&s, "src/bad3/dkms.conf", "6.1.0", &mc), -EINVAL);
+	module_conf_free(&mc);
+	assert_int_equal(load(&s, "src/missing/dkms.conf", "6.1.0", &mc), -ENOENT);
+	module_conf_free(&mc);
+	settings_free(&s);
+}
+
+static void test_framework_conf(void **state)
+{
+	(void)state;
+	put("etc/dkms/framework.conf", "# comment\ndkms_tree=\"/srv/dkms\"\nverbose=1\n");
+	put("etc/dkms/framework.conf.d/10-jobs.conf", "parallel_jobs=$((2 * 3))\nsource_tree=$dkms_tree/src\n");
+	put("etc/dkms/framework.conf.d/ignored.txt", "dkms_tree=/nope\n");
+	put("etc/os-release", "NAME=\"Fedora Linux\"\nID=fedora\n");
+	struct settings s;
+	assert_int_equal(settings_load(&s, root), 0);
+	assert_string_equal(s.dkms_tree, "/srv/dkms");
+	assert_string_equal(s.source_tree, "/srv/dkms/src");
+	assert_string_equal(s.verbose, "1");
+	assert_string_equal(s.parallel_jobs, "6");
+	assert_string_equal(s.running_distribution, "fedora");
+	settings_free(&s);
+}
+
+static void test_distro(void **state)
+{
+	(void)state;
+	char *d = distro_from_os_release("ID=ubuntu\nID_LIKE=debian\n");
+	assert_string_equal(d, "ubuntu");
+	free(d);
+	d = distro_from_os_release("ID=linuxmint\nID_LIKE=\"ubuntu debian\"\n");
+	assert_string_equal(d, "ubuntu debian");
+	free(d);
+	d = distro_from_os_release("PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\n");
+	assert_string_equal(d, "debian");
+	free(d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_shell_program),
+		cmocka_unit_test(test_overrides_and_exclusive),
+		cmocka_unit_test(test_invalid),
+		cmocka_unit_test(test_framework_conf),
+		cmocka_unit_test(test_distro),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
