@@ -2,8 +2,13 @@
  * every module whose dkms.conf says AUTOINSTALL, in BUILD_DEPENDS order.
  * One failure never stops the others; a summary says what happened to
  * each module. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "dkms.h"
 #include "kernel.h"
@@ -15,13 +20,113 @@ struct job {
 	char *m, *v;
 	char **deps;
 	int result;   /* -1 pending, else the exit code of install */
-	bool done;
+	bool done;    /* started (and maybe finished) */
+	pid_t pid;
+	char *out;    /* where a parallel job's output waits to be shown */
 };
 
-int action_autoinstall(struct dkms *d)
+static bool job_ready(const struct job *j, char **installed)
 {
-	struct cli *c = d->cli;
-	const char *k = c->kernelver[0], *a = c->arch[0];
+	for (size_t l = 0; j->deps[l]; l++)
+		if (!strv_contains(installed, j->deps[l]))
+			return false;
+	return true;
+}
+
+static void show_output(const char *path)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	if (read_file(path, &text, &len) == 0 && len) {
+		fflush(stdout);
+		fwrite(text, 1, len, stdout);
+		fflush(stdout);
+	}
+	unlink(path);
+}
+
+/* Runs the install jobs, several at once: each module's build uses its
+ * own build directory, so different modules for one kernel never share
+ * files.  A job starts once its BUILD_DEPENDS are installed; the CPUs are
+ * shared out between the running builds' make -j.  depmod is left to the
+ * caller, once for the kernel. */
+static void run_jobs(struct dkms *d, struct job *jobs, size_t nj, char ***installed, const char *k, const char *a)
+{
+	long cpus = str_empty(d->jobs) ? sysconf(_SC_NPROCESSORS_ONLN) : strtol(d->jobs, NULL, 10);
+	if (cpus < 1)
+		cpus = 1;
+	size_t max_par = (size_t)cpus < nj ? (size_t)cpus : nj;
+	if (max_par < 1)
+		max_par = 1;
+	size_t running = 0;
+	_cleanup_free_ char *saved_jobs = xstrdup(d->jobs);
+	for (;;) {
+		for (size_t i = 0; i < nj && running < max_par; i++) {
+			struct job *j = &jobs[i];
+			if (j->done || !job_ready(j, *installed))
+				continue;
+			j->done = true;
+			if (max_par > 1)
+				j->out = xasprintf("%s/dkms-autoinstall.%d.%zu", d->s.tmp_location, (int)getpid(), i);
+			fflush(stdout);
+			fflush(stderr);
+			pid_t pid = fork();
+			if (pid == 0) {
+				if (j->out) {
+					int fd = open(j->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+					if (fd >= 0) {
+						dup2(fd, 1);
+						dup2(fd, 2);
+					}
+				}
+				free(d->jobs);
+				d->jobs = xasprintf("%ld", cpus / (long)max_par > 0 ? cpus / (long)max_par : 1);
+				dkms_forget_conf(d);
+				int r = do_install(d, j->m, j->v, k, a);
+				fflush(stdout);
+				fflush(stderr);
+				_exit(r);
+			}
+			if (pid < 0) {
+				j->result = 1;
+				error("Could not start the install of %s/%s: %s", j->m, j->v, strerror(errno));
+				continue;
+			}
+			j->pid = pid;
+			running++;
+		}
+		if (running == 0)
+			break;
+		int status;
+		pid_t pid = wait(&status);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (size_t i = 0; i < nj; i++) {
+			struct job *j = &jobs[i];
+			if (j->pid != pid)
+				continue;
+			j->pid = 0;
+			running--;
+			j->result = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+			if (j->out) {
+				info("---- %s/%s on kernel %s (%s) ----", j->m, j->v, k, a);
+				show_output(j->out);
+				free(j->out);
+				j->out = NULL;
+			}
+			if (j->result == 0)
+				strv_pushdup(installed, j->m);
+		}
+	}
+	free(d->jobs);
+	d->jobs = TAKE_PTR(saved_jobs);
+}
+
+static int autoinstall_kernel(struct dkms *d, const char *k, const char *a)
+{
 	struct job *jobs = NULL;
 	size_t nj = 0;
 	_cleanup_strv_ char **installed = xcalloc(1, sizeof(char *));
@@ -68,32 +173,9 @@ int action_autoinstall(struct dkms *d)
 		return 0;
 	}
 
-	/* Rounds: install every job whose dependencies are installed, until
-	 * a round installs nothing. */
-	for (;;) {
-		size_t count = 0;
-		for (size_t i = 0; i < nj; i++) {
-			struct job *j = &jobs[i];
-			if (j->done)
-				continue;
-			bool ready = true;
-			for (size_t l = 0; j->deps[l]; l++)
-				if (!strv_contains(installed, j->deps[l]))
-					ready = false;
-			if (!ready)
-				continue;
-			j->done = true;
-			dkms_forget_conf(d);
-			j->result = do_install(d, j->m, j->v, k, a);
-			dkms_flush_depmod(d);
-			if (j->result == 0) {
-				strv_pushdup(&installed, j->m);
-				count++;
-			}
-		}
-		if (count == 0)
-			break;
-	}
+	run_jobs(d, jobs, nj, &installed, k, a);
+	dkms_note_depmod(d, k);
+	dkms_flush_depmod(d);
 
 	int failed = 0;
 	info_blank();
@@ -130,4 +212,17 @@ int action_autoinstall(struct dkms *d)
 		return 11;
 	}
 	return 0;
+}
+
+/* The reference autoinstalls for one kernel; several -k are done in turn. */
+int action_autoinstall(struct dkms *d)
+{
+	struct cli *c = d->cli;
+	int ret = 0;
+	for (size_t i = 0; c->kernelver[i]; i++) {
+		int r = autoinstall_kernel(d, c->kernelver[i], c->arch[i]);
+		if (r && !ret)
+			ret = r;
+	}
+	return ret;
 }
