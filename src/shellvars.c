@@ -1,6 +1,7 @@
 #include "shellvars.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -89,6 +90,16 @@ int shvars_parse(const char *buf, size_t len, struct shvars *out)
 }
 
 int shell_eval(const struct shell_eval *e, struct shvars *out)
+{
+	const char *how = getenv("DKMS_SHELL_EVAL");
+	if (!how || !streq(how, "bash")) {
+		if (shell_eval_fast(e, out) == 0)
+			return 0;
+	}
+	return shell_eval_bash(e, out);
+}
+
+int shell_eval_bash(const struct shell_eval *e, struct shvars *out)
 {
 	struct strbuf names = {0};
 	for (size_t i = 0; e->names && e->names[i]; i++) {
@@ -180,4 +191,216 @@ size_t shvars_size(const struct shvars *s, const char *name)
 {
 	const struct shvar *v = shvars_get(s, name);
 	return v ? v->n : 0;
+}
+
+/* The fast path: files made only of comments, blank lines and plain
+ * assignments (NAME=word or NAME[N]=word, the word built from safe
+ * unquoted characters, '...' and "..." without $, ` or \) mean exactly
+ * what bash would make of them, so they are read here without starting
+ * bash.  Anything else returns -ENOTSUP and bash reads the files. */
+
+static bool is_name_start(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
+
+static bool is_name_char(char c)
+{
+	return is_name_start(c) || (c >= '0' && c <= '9');
+}
+
+static bool is_safe_unquoted(char c)
+{
+	return is_name_char(c) || (c && strchr("./:,+@%^=-", c));
+}
+
+/* $name or ${name} at p (p[0] == '$'): appends the value and returns the
+ * length consumed; -1 when the expansion is anything else or the name is
+ * not one that is surely set (given to the script or assigned earlier in
+ * these files): bash would look at its environment and specials. */
+static int expand_var(const char *p, const char *end, const struct shvars *known, struct strbuf *sb)
+{
+	const char *n0, *n1;
+	int used;
+	if (p + 1 < end && p[1] == '{') {
+		n0 = p + 2;
+		n1 = n0;
+		while (n1 < end && is_name_char(*n1))
+			n1++;
+		if (n1 >= end || *n1 != '}')
+			return -1;
+		used = (int)(n1 - p) + 1;
+	} else {
+		n0 = p + 1;
+		n1 = n0;
+		while (n1 < end && is_name_char(*n1))
+			n1++;
+		used = (int)(n1 - p);
+	}
+	if (n1 == n0 || !is_name_start(*n0))
+		return -1;
+	_cleanup_free_ char *name = xstrndup(n0, (size_t)(n1 - n0));
+	const struct shvar *v = shvars_get(known, name);
+	if (!v)
+		return -1;
+	/* $NAME is ${NAME[0]} */
+	if (v->n > 0 && v->vals[0])
+		strbuf_append(sb, v->vals[0]);
+	return used;
+}
+
+/* One line; returns 1 assignment parsed, 0 nothing to do, -1 not simple. */
+static int parse_simple_line(const char *line, size_t len, const struct shvars *known, char **name, size_t *idx,
+			     char **value)
+{
+	const char *p = line, *end = line + len;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p == end || *p == '#')
+		return 0;
+	if (!is_name_start(*p))
+		return -1;
+	const char *n0 = p;
+	while (p < end && is_name_char(*p))
+		p++;
+	*name = xstrndup(n0, (size_t)(p - n0));
+	*idx = 0;
+	if (p < end && *p == '[') {
+		p++;
+		const char *i0 = p;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+		if (p == i0 || p >= end || *p != ']' || (p - i0 > 1 && *i0 == '0') || p - i0 > 6)
+			goto bad;
+		*idx = strtoul(i0, NULL, 10);
+		p++;
+	}
+	if (p >= end || *p != '=')
+		goto bad;
+	p++;
+	struct strbuf sb = {0};
+	strbuf_append(&sb, "");
+	while (p < end && *p != ' ' && *p != '\t') {
+		if (*p == '\'') {
+			const char *q = memchr(p + 1, '\'', (size_t)(end - p - 1));
+			if (!q)
+				goto bad_value;
+			strbuf_appendn(&sb, p + 1, (size_t)(q - p - 1));
+			p = q + 1;
+		} else if (*p == '"') {
+			p++;
+			while (p < end && *p != '"') {
+				if (*p == '`')
+					goto bad_value;
+				if (*p == '$') {
+					int used = expand_var(p, end, known, &sb);
+					if (used < 0)
+						goto bad_value;
+					p += used;
+				} else if (*p == '\\') {
+					/* inside "...", a backslash quotes only $ ` " \ */
+					if (p + 1 >= end)
+						goto bad_value;
+					if (strchr("$`\"\\", p[1])) {
+						strbuf_appendn(&sb, p + 1, 1);
+					} else {
+						strbuf_appendn(&sb, p, 2);
+					}
+					p += 2;
+				} else {
+					strbuf_appendn(&sb, p, 1);
+					p++;
+				}
+			}
+			if (p >= end)
+				goto bad_value;
+			p++;
+		} else if (*p == '$') {
+			int used = expand_var(p, end, known, &sb);
+			if (used < 0)
+				goto bad_value;
+			p += used;
+		} else if (is_safe_unquoted(*p)) {
+			strbuf_appendn(&sb, p, 1);
+			p++;
+		} else {
+			goto bad_value;
+		}
+	}
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p < end && *p != '#')
+		goto bad_value;
+	*value = strbuf_steal(&sb);
+	return 1;
+bad_value:
+	strbuf_release(&sb);
+bad:
+	free(*name);
+	*name = NULL;
+	return -1;
+}
+
+static int parse_simple_file(const char *text, struct shvars *all)
+{
+	for (const char *line = text; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		char *name = NULL, *value = NULL;
+		size_t idx = 0;
+		int r = parse_simple_line(line, len, all, &name, &idx, &value);
+		if (r < 0)
+			return -ENOTSUP;
+		if (r > 0) {
+			shvars_set(all, name, idx, value);
+			free(name);
+			free(value);
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return 0;
+}
+
+int shell_eval_fast(const struct shell_eval *e, struct shvars *out)
+{
+	struct shvars all = {0};
+	struct strbuf warnings = {0};
+	/* what the driver sets before sourcing, less what it unsets */
+	for (size_t i = 0; e->assign && e->assign[i]; i++) {
+		const char *eq = strchr(e->assign[i], '=');
+		if (!eq)
+			continue;
+		_cleanup_free_ char *n = xstrndup(e->assign[i], (size_t)(eq - e->assign[i]));
+		if (!strv_contains(e->names, n))
+			shvars_set(&all, n, 0, eq + 1);
+	}
+	for (size_t i = 0; e->files && e->files[i]; i++) {
+		_cleanup_free_ char *text = NULL;
+		size_t len = 0;
+		int r = read_file(e->files[i], &text, &len);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0 || strlen(text) != len || parse_simple_file(text, &all) < 0) {
+			shvars_free(&all);
+			strbuf_release(&warnings);
+			return -ENOTSUP;
+		}
+		for (size_t d = 0; e->deprecated && e->deprecated[d]; d++)
+			if (shvars_count(&all, e->deprecated[d]) > 0)
+				strbuf_appendf(&warnings, "Deprecated feature: %s (%s)\n", e->deprecated[d], e->files[i]);
+	}
+	*out = (struct shvars){0};
+	for (size_t i = 0; e->names && e->names[i]; i++) {
+		const struct shvar *v = shvars_get(&all, e->names[i]);
+		for (size_t j = 0; v && j < v->n; j++)
+			if (v->vals[j])
+				shvars_set(out, v->name, j, v->vals[j]);
+	}
+	shvars_free(&all);
+	if (warnings.len) {
+		fflush(stdout);
+		fputs(warnings.buf, stderr);
+	}
+	strbuf_release(&warnings);
+	return 0;
 }

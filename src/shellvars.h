@@ -32,6 +32,11 @@ struct shell_eval {
  * serialisation was malformed.  Whatever the files print on stderr reaches
  * the user; their stdout is discarded, as in the reference. */
 int shell_eval(const struct shell_eval *e, struct shvars *out);
+/* The two ways shell_eval() reads files: in-process for files of plain
+ * assignments only (-ENOTSUP otherwise), and bash.  DKMS_SHELL_EVAL=bash
+ * in the environment forces bash. */
+int shell_eval_fast(const struct shell_eval *e, struct shvars *out);
+int shell_eval_bash(const struct shell_eval *e, struct shvars *out);
 void shvars_free(struct shvars *s);
 
 /* Lookups: NULL when unset. */
