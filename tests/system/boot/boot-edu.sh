@@ -127,6 +127,7 @@ else
 fi
 dmesg | grep -w edu | sed 's/^/EDU-DMESG: /'
 if modprobe only61 2>/dev/null; then echo "ONLY61=loaded"; else echo "ONLY61=absent"; fi
+echo "GUEST-UPTIME=$(cut -d' ' -f1 /proc/uptime)"
 echo "BOOT-DONE"
 poweroff -f
 EOF
@@ -174,7 +175,7 @@ check_boot() {
     v=$(marker "$log" EDU-IDENT); [ "$v" = 0x010000ed ] || { cat "$log" >&2; fail "$k: ident '$v', expected 0x010000ed"; }
     v=$(marker "$log" EDU-FACT); [ "$v" = 120 ] || { cat "$log" >&2; fail "$k: 5! read back as '$v', expected 120"; }
     v=$(marker "$log" ONLY61); [ "$v" = "$only_want" ] || { cat "$log" >&2; fail "$k: only61 $v, expected $only_want"; }
-    echo "$k: edu bound $(marker "$log" EDU-BOUND), ident $(marker "$log" EDU-IDENT), 5! = $(marker "$log" EDU-FACT), only61 $v"
+    echo "$k: edu bound $(marker "$log" EDU-BOUND), ident $(marker "$log" EDU-IDENT), 5! = $(marker "$log" EDU-FACT), only61 $v, guest uptime at the end $(marker "$log" GUEST-UPTIME) s"
 }
 
 for k in "${KERNELS[@]}"; do
