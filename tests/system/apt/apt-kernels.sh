@@ -1,0 +1,176 @@
+#!/bin/bash
+# System test: Debian's kernel packages drive our dkms through our hooks.
+#
+# In a throwaway Debian bookworm root (debootstrap, cached under
+# $DKMS_TEST_CACHE), with our dkms and hooks installed by `meson install
+# --destdir` and two drivers registered -- examples/edu-dkms, which builds for
+# every kernel, and tests/system/apt/oldclass-1.0, which builds for 6.1 but
+# not for 6.12 -- `apt-get install` the image and headers of 6.1, then of
+# 6.12, then `apt-get remove` the 6.1 image, and check what a user's machine
+# would have: apt succeeded, the modules are installed for the kernels they
+# build for and depmod knows them, the failure is reported in apt's output,
+# and removing a kernel takes its modules away.
+#
+# Needs root, debootstrap and the Debian archive (deb.debian.org) through apt.
+#   DKMS_APT_BUILDDIR         where our dkms is built with --prefix=/usr
+#                             (default /tmp/dkms-apt-build)
+#   DKMS_APT_REAL_INITRAMFS=1 let initramfs-tools build real initrds (slower;
+#                             by default update-initramfs only logs its calls)
+#   DKMS_APT_REF=1            use Debian's dkms package instead of ours, to
+#                             check the test itself
+#   DKMS_TEST_KEEP=1          keep the root afterwards
+. "$(dirname "$0")/../../lib.sh"
+. "$SRCDIR/tests/system/apt/chroot-lib.sh"
+chroot_need
+chroot_enter "$@"
+
+START=$SECONDS
+step() { echo "== [$((SECONDS - START))s] $*"; }
+BUILD=${DKMS_APT_BUILDDIR:-/tmp/dkms-apt-build}
+EDU_SRC=$SRCDIR/examples/edu-dkms
+OLD_SRC=$SRCDIR/tests/system/apt/oldclass-1.0
+[ -f "$EDU_SRC/dkms.conf" ] || fail "examples/edu-dkms/dkms.conf is missing"
+
+conf_value() { # conf_value DIR VAR: a variable of DIR/dkms.conf
+    bash -c '. "$1/dkms.conf" >/dev/null 2>&1; eval "echo \"\${$2}\""' _ "$1" "$2"
+}
+EDU=$(conf_value "$EDU_SRC" PACKAGE_NAME) EDU_V=$(conf_value "$EDU_SRC" PACKAGE_VERSION)
+OLD=oldclass OLD_V=1.0
+
+# -- our dkms, built for /usr -----------------------------------------------
+if [ -z "${DKMS_APT_REF:-}" ]; then
+    step "building our dkms in $BUILD"
+    if [ ! -f "$BUILD/build.ninja" ]; then
+        nice meson setup "$BUILD" "$SRCDIR" --prefix=/usr >"${TMPDIR:-/tmp}/dkms-apt-setup.log" 2>&1 ||
+            { cat "${TMPDIR:-/tmp}/dkms-apt-setup.log"; fail "meson setup failed"; }
+    fi
+    nice meson compile -C "$BUILD" >"${TMPDIR:-/tmp}/dkms-apt-compile.log" 2>&1 ||
+        { tail -n 30 "${TMPDIR:-/tmp}/dkms-apt-compile.log"; fail "building our dkms failed"; }
+fi
+
+# -- the root ------------------------------------------------------------------
+step "preparing the root"
+chroot_make
+L=$(dirname "$R")     # logs go next to the root
+seed_debs "linux-image-${K61}_*.deb" "linux-headers-${K61}_*.deb" "linux-headers-${K61%-amd64}-common_*.deb" \
+    "linux-image-${K612}_*.deb" "linux-headers-${K612}_*.deb" "linux-headers-${K612%-amd64}-common_*.deb" \
+    "linux-kbuild-*.deb" "linux-compiler-gcc-12-x86_*.deb" "linux-base_*.deb"
+in_root apt-get update -qq >"$L/update.log" 2>&1 || { cat "$L/update.log"; fail "apt-get update in the root failed"; }
+
+if [ -z "${DKMS_APT_REAL_INITRAMFS:-}" ]; then
+    # Initrds are not what this test is about and cost a minute each.
+    in_root dpkg-divert --local --rename --divert /usr/sbin/update-initramfs.real \
+        --add /usr/sbin/update-initramfs >/dev/null
+    cat >"$R/usr/sbin/update-initramfs" <<'EOF'
+#!/bin/sh
+echo "update-initramfs $*" >>/var/log/update-initramfs.calls
+EOF
+    chmod 755 "$R/usr/sbin/update-initramfs"
+fi
+
+if [ -n "${DKMS_APT_REF:-}" ]; then
+    step "installing Debian's dkms in the root"
+    in_root apt-get install -y dkms >"$L/dkms.log" 2>&1 || { tail -n 30 "$L/dkms.log"; fail "installing Debian's dkms failed"; }
+else
+    step "installing our dkms in the root"
+    meson install -C "$BUILD" --no-rebuild --destdir "$R" >"$L/meson-install.log" 2>&1 ||
+        { tail -n 30 "$L/meson-install.log"; fail "meson install --destdir failed"; }
+    missing=$(in_root ldd /usr/sbin/dkms 2>&1 | grep 'not found' || true)
+    [ -z "$missing" ] || fail "our dkms lacks libraries in the root: $missing"
+    for f in /etc/kernel/postinst.d/dkms /etc/kernel/header_postinst.d/dkms /etc/kernel/prerm.d/dkms \
+             /usr/lib/dkms/dkms_autoinstaller /usr/lib/dkms/common.postinst /etc/dkms/framework.conf; do
+        [ -e "$R$f" ] || fail "meson install did not install $f"
+    done
+fi
+in_root dkms --version >/dev/null 2>&1 || in_root dkms status >/dev/null 2>&1 || fail "dkms does not run in the root"
+
+step "registering $EDU/$EDU_V and $OLD/$OLD_V"
+mkdir -p "$R/usr/src/$EDU-$EDU_V" "$R/usr/src/$OLD-$OLD_V"
+cp -a "$EDU_SRC/." "$R/usr/src/$EDU-$EDU_V/"
+cp -a "$OLD_SRC/." "$R/usr/src/$OLD-$OLD_V/"
+in_root dkms add -m "$EDU" -v "$EDU_V" || fail "dkms add $EDU/$EDU_V failed"
+in_root dkms add -m "$OLD" -v "$OLD_V" || fail "dkms add $OLD/$OLD_V failed"
+
+# apt_step NAME ARGS...: run apt-get ARGS in the root, log to $L/NAME.log,
+# show the log, fail when apt fails.
+apt_step() {
+    local name=$1 rc=0
+    shift
+    step "apt-get $*"
+    in_root apt-get -y "$@" >"$L/$name.log" 2>&1 || rc=$?
+    sed 's/^/    | /' "$L/$name.log"
+    [ "$rc" = 0 ] || fail "apt-get $* exited $rc"
+}
+
+status() { in_root dkms status 2>/dev/null; }
+expect_state() { # expect_state MODULE/VERSION KERNEL STATE
+    local line
+    line=$(status | grep -F "$1, $2, " || true)
+    case $line in
+        *": $3"*) ;;
+        *) fail "dkms status for $1 on $2: '${line:-<none>}', expected '$3'
+$(status)" ;;
+    esac
+}
+expect_not_installed() { # expect_not_installed MODULE/VERSION KERNEL
+    if status | grep -F "$1, $2, " | grep -q ": installed"; then
+        fail "$1 is installed for $2:
+$(status)"
+    fi
+}
+ko_of() { # ko_of KERNEL MODULE: its file under updates/dkms, if any
+    find "$R/lib/modules/$1/updates/dkms" -name "$2.ko*" 2>/dev/null | head -n 1
+}
+expect_ko() { # expect_ko KERNEL MODULE: installed, for that kernel, known to depmod
+    local ko vermagic
+    ko=$(ko_of "$1" "$2")
+    [ -n "$ko" ] || fail "no $2.ko* in /lib/modules/$1/updates/dkms"
+    vermagic=$(in_root modinfo -F vermagic "${ko#"$R"}" | awk '{print $1}')
+    [ "$vermagic" = "$1" ] || fail "${ko#"$R"} has vermagic '$vermagic', expected $1"
+    grep -q "^updates/dkms/$2\.ko[.a-z]*:" "$R/lib/modules/$1/modules.dep" ||
+        fail "modules.dep of $1 does not list updates/dkms/$2.ko (depmod not run after install?)"
+}
+expect_no_ko() {
+    [ -z "$(ko_of "$1" "$2")" ] || fail "$(ko_of "$1" "$2") is still installed"
+    if [ -f "$R/lib/modules/$1/modules.dep" ] && grep -q "^updates/dkms/$2\.ko" "$R/lib/modules/$1/modules.dep"; then
+        fail "modules.dep of $1 still lists $2"
+    fi
+}
+
+# -- kernel 6.1: both drivers build ---------------------------------------------
+apt_step install-61 install "linux-image-$K61" "linux-headers-$K61"
+status | sed 's/^/    status: /'
+expect_state "$EDU/$EDU_V" "$K61" installed
+expect_state "$OLD/$OLD_V" "$K61" installed
+expect_ko "$K61" "$EDU"
+expect_ko "$K61" "$OLD"
+
+# -- kernel 6.12: oldclass no longer builds --------------------------------------
+apt_step install-612 install "linux-image-$K612" "linux-headers-$K612"
+status | sed 's/^/    status: /'
+expect_state "$EDU/$EDU_V" "$K612" installed
+expect_ko "$K612" "$EDU"
+expect_not_installed "$OLD/$OLD_V" "$K612"
+expect_no_ko "$K612" "$OLD"
+grep -q "$OLD" "$L/install-612.log" || fail "apt's output does not name $OLD"
+grep -Eiq "(error|fail|warning).*$OLD|$OLD.*(error|fail|warning)" "$L/install-612.log" ||
+    fail "apt's output does not report that $OLD failed to build"
+# 6.1 is untouched.
+expect_state "$EDU/$EDU_V" "$K61" installed
+expect_state "$OLD/$OLD_V" "$K61" installed
+
+# -- removing the 6.1 image: the prerm hook takes its modules away ------------
+apt_step remove-61 remove "linux-image-$K61"
+status | sed 's/^/    status: /'
+for m in "$EDU/$EDU_V" "$OLD/$OLD_V"; do
+    if status | grep -qF "$m, $K61, "; then
+        fail "dkms status still lists $m for the removed kernel $K61"
+    fi
+done
+expect_no_ko "$K61" "$EDU"
+expect_no_ko "$K61" "$OLD"
+[ ! -e "$R/lib/modules/$K61/updates/dkms" ] || fail "/lib/modules/$K61/updates/dkms is left behind"
+expect_state "$EDU/$EDU_V" "$K612" installed
+expect_ko "$K612" "$EDU"
+
+step "passed"

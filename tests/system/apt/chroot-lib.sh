@@ -1,0 +1,184 @@
+# Throwaway Debian bookworm roots for the package-manager system tests.
+# Source it after tests/lib.sh.  Needs root and debootstrap.
+#
+#   chroot_enter      re-run the calling script in a private mount namespace
+#                     (every mount made by the test disappears with it)
+#   chroot_make       unpack the cached base root (building it first if
+#                     needed) into a fresh directory $R and mount proc, sys,
+#                     dev and run into it, with the cached .debs in its apt
+#                     cache; everything is unmounted and removed when the
+#                     script exits
+#   seed_debs PAT...  offer .debs from the host's apt cache to the root
+#   in_root CMD...    run CMD inside $R with a clean environment
+#
+# Environment:
+#   DKMS_TEST_CACHE   where base tarballs and downloaded .debs are kept
+#                     (default /var/cache/dkms-c-tests)
+#   DKMS_TEST_MIRROR  Debian mirror (default http://deb.debian.org/debian)
+#   DKMS_TEST_KEEP=1  keep the root after the test, for debugging
+#                     (it is still unmounted)
+
+CACHE=${DKMS_TEST_CACHE:-/var/cache/dkms-c-tests}
+MIRROR=${DKMS_TEST_MIRROR:-http://deb.debian.org/debian}
+SECURITY_MIRROR=${DKMS_TEST_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+SUITE=bookworm
+# What a kernel module build and a kernel package install need, on top of
+# minbase.  Kernel images and headers themselves are installed by the tests.
+BASE_PKGS=${DKMS_TEST_BASE_PKGS:-gcc,make,libc6-dev,kmod,bc,patch,xz-utils,zstd,openssl,libkmod2,initramfs-tools,linux-base,libelf1,libssl3}
+
+chroot_need() {
+    [ "$(id -u)" = 0 ] || skip "needs root"
+    command -v debootstrap >/dev/null || skip "debootstrap is not installed"
+    command -v unshare >/dev/null || skip "unshare is not available"
+    command -v chroot >/dev/null || skip "chroot is not available"
+}
+
+# Re-exec the calling script ($0 "$@") inside a new mount namespace whose
+# mounts do not propagate back: if the test is killed, the kernel drops them.
+chroot_enter() {
+    if [ -z "${DKMS_TEST_IN_NS:-}" ]; then
+        DKMS_TEST_IN_NS=1 exec unshare --mount --propagation private -- "$0" "$@"
+    fi
+}
+
+_base_tarball() {
+    local key
+    key=$(printf '%s %s %s\n' "$SUITE" "$MIRROR" "$BASE_PKGS" | sha256sum | cut -c1-12)
+    echo "$CACHE/base-$SUITE-$key.tar.zst"
+}
+
+_write_apt_config() {
+    local r=$1
+    cat >"$r/etc/apt/sources.list" <<EOF
+deb $MIRROR $SUITE main
+deb $MIRROR $SUITE-updates main
+deb $SECURITY_MIRROR $SUITE-security main
+EOF
+    cat >"$r/etc/apt/apt.conf.d/90dkms-test" <<'EOF'
+APT::Install-Recommends "false";
+APT::Install-Suggests "false";
+Acquire::Languages "none";
+Dpkg::Use-Pty "false";
+Binary::apt::APT::Keep-Downloaded-Packages "true";
+APT::Keep-Downloaded-Packages "true";
+EOF
+    # Services never start inside the throwaway root.
+    printf '#!/bin/sh\nexit 101\n' >"$r/usr/sbin/policy-rc.d"
+    chmod 755 "$r/usr/sbin/policy-rc.d"
+}
+
+# Build the base root once and keep it as a tarball.
+_build_base() {
+    local tarball=$1 b
+    mkdir -p "$CACHE/debs"
+    b=$(mktemp -d "$CACHE/base-build.XXXXXX")
+    echo "building the base root (debootstrap $SUITE, once) in $b" >&2
+    if ! nice debootstrap --variant=minbase --include="$BASE_PKGS" \
+            --cache-dir="$CACHE/debs" "$SUITE" "$b/root" "$MIRROR" >"$b/debootstrap.log" 2>&1; then
+        tail -n 30 "$b/debootstrap.log" >&2
+        _umount_under "$b/root"
+        rm -rf --one-file-system "$b"
+        fail "debootstrap failed"
+    fi
+    _write_apt_config "$b/root"
+    rm -f "$b/root/var/cache/apt/archives/"*.deb
+    _umount_under "$b/root"
+    tar -C "$b/root" --numeric-owner -I 'zstd -T0 -3 -q' -cf "$tarball.tmp" .
+    mv "$tarball.tmp" "$tarball"
+    rm -rf --one-file-system "$b"
+}
+
+# Unmount everything mounted at or below $1, deepest first.
+_umount_under() {
+    local d=$1 m
+    [ -d "$d" ] || return 0
+    d=$(cd "$d" && pwd -P)
+    for m in $(awk -v d="$d" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
+        umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+    done
+}
+
+_mounted_under() {
+    local d
+    d=$(cd "$1" && pwd -P)
+    awk -v d="$d" '$5 == d || index($5, d "/") == 1 { found = 1 } END { exit !found }' /proc/self/mountinfo
+}
+
+# _link_debs FROM TO: hard-link (or copy) the .debs of FROM missing in TO.
+_link_debs() {
+    local f t
+    for f in "$1"/*.deb; do
+        [ -f "$f" ] || continue
+        t=$2/${f##*/}
+        [ -e "$t" ] && continue
+        ln "$f" "$t.part" 2>/dev/null || cp "$f" "$t.part" || continue
+        mv "$t.part" "$t"
+    done
+}
+
+chroot_cleanup() {
+    [ -n "${R:-}" ] && [ -d "$R" ] || return 0
+    _link_debs "$R/var/cache/apt/archives" "$CACHE/debs" 2>/dev/null
+    _umount_under "$R"
+    if _mounted_under "$R"; then
+        echo "WARNING: something is still mounted under $R; not removing it" >&2
+        return 0
+    fi
+    if [ -n "${DKMS_TEST_KEEP:-}" ]; then
+        echo "kept the test root: $R" >&2
+    else
+        rm -rf --one-file-system "$(dirname "$R")"
+    fi
+}
+
+# chroot_make: a fresh root in $R, mounted and ready for apt.
+chroot_make() {
+    local tarball
+    mkdir -p "$CACHE/debs/partial"
+    tarball=$(_base_tarball)
+    if [ ! -s "$tarball" ]; then
+        exec 9>"$CACHE/.lock"
+        flock 9
+        [ -s "$tarball" ] || _build_base "$tarball"
+        exec 9>&-
+    fi
+    R=$(mktemp -d "${TMPDIR:-/tmp}/dkms-apt-test.XXXXXX")/root
+    trap chroot_cleanup EXIT
+    trap 'exit 130' INT TERM
+    mkdir "$R"
+    tar -C "$R" --numeric-owner -I zstd -xf "$tarball"
+    mount -t proc proc "$R/proc"
+    mount -t sysfs sysfs "$R/sys"
+    mount --bind /dev "$R/dev"
+    mount -t tmpfs tmpfs "$R/run"
+    # Downloaded .debs are kept between runs: hard links into the root's apt
+    # cache now, new ones back into $CACHE/debs at exit.  (Not a bind mount:
+    # apt in two roots at once would then fight over the archives' lock.)
+    _link_debs "$CACHE/debs" "$R/var/cache/apt/archives"
+    cp /etc/resolv.conf "$R/etc/resolv.conf" 2>/dev/null || true
+}
+
+# in_root CMD...: run CMD inside the root, as a maintainer script would see it.
+in_root() {
+    env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
+        chroot "$R" "$@"
+}
+
+# seed_debs PATTERN...: copy matching .debs the host already downloaded into
+# the shared cache and the root's apt cache, so that apt inside the root need
+# not fetch them again.
+seed_debs() {
+    local p f
+    for p in "$@"; do
+        for f in /var/cache/apt/archives/$p; do
+            [ -f "$f" ] || continue
+            if [ ! -e "$CACHE/debs/${f##*/}" ]; then
+                cp "$f" "$CACHE/debs/${f##*/}.part" && mv "$CACHE/debs/${f##*/}.part" "$CACHE/debs/${f##*/}"
+            fi
+        done
+    done
+    if [ -n "${R:-}" ] && [ -d "$R/var/cache/apt/archives" ]; then
+        _link_debs "$CACHE/debs" "$R/var/cache/apt/archives"
+    fi
+}
