@@ -7,6 +7,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "initramfs.h"
 #include "log.h"
 #include "util/spawn.h"
 
@@ -149,5 +150,7 @@ int dkms_flush_depmod(struct dkms *d)
 	}
 	strv_free(d->depmod_kernels);
 	d->depmod_kernels = NULL;
+	/* after depmod, which the initramfs tools read */
+	initramfs_flush(d);
 	return ret;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "dkms.h"
+#include "initramfs.h"
 #include "kernel.h"
 #include "log.h"
 #include "tree.h"
@@ -156,6 +157,45 @@ static int place_module(const char *src, const char *dir, bool symlink_it)
 	return r;
 }
 
+/* --modprobe-on-install: load what was just installed, on the running
+ * kernel and the running system's module tree only.  Loading is a
+ * convenience: a failure is reported and the install stands. */
+static void load_installed_modules(struct dkms *d, const struct module_conf *mc, const char *k)
+{
+	const struct settings *s = &d->s;
+	if (!streq(k, s->current_kernel)) {
+		info("Not loading the modules (--modprobe-on-install): kernel %s is not the running kernel %s.", k,
+		     s->current_kernel);
+		return;
+	}
+	_cleanup_free_ char *it = xstrdup(s->install_tree);
+	for (size_t len = strlen(it); len > 1 && it[len - 1] == '/'; len--)
+		it[len - 1] = '\0';
+	if (!streq(it, "/lib/modules") && !streq(it, "/usr/lib/modules")) {
+		info("Not loading the modules (--modprobe-on-install): %s is not the running system's module tree.", it);
+		return;
+	}
+	/* modprobe finds modules through modules.dep: bring it up to date now
+	 * rather than at the end of the command */
+	dkms_run_depmod(d, k);
+	char **argv = NULL;
+	strv_pushdup(&argv, "modprobe");
+	strv_pushdup(&argv, "-a");
+	strv_pushdup(&argv, "-b");
+	strv_pushdup(&argv, "--");
+	for (size_t i = 0; i < mc->n_mods; i++)
+		strv_pushdup(&argv, mc->mods[i].dest_name);
+	fflush(stdout);
+	fflush(stderr);
+	struct spawn_opts o = {.out_fd = -1, .err_fd = -1, .null_stdin = true};
+	int r = spawn_run(argv, &o);
+	if (r < 0)
+		warn("Could not run modprobe to load the installed modules: %s", strerror(-r));
+	else if (r != 0)
+		warn("modprobe failed (exit status %d) to load the modules installed for kernel %s.", r, k);
+	strv_free(argv);
+}
+
 int do_install(struct dkms *d, const char *m, const char *v, const char *k, const char *a)
 {
 	const struct settings *s = &d->s;
@@ -292,6 +332,10 @@ int do_install(struct dkms *d, const char *m, const char *v, const char *k, cons
 	}
 	run_module_script(d, "post_install", mc->post_install, m, v, k, a, "source", NULL);
 	dkms_note_depmod(d, k);
+	if (mc->remake_initrd)
+		initramfs_note(d, k);
+	if (!str_empty(s->modprobe_on_install))
+		load_installed_modules(d, mc, k);
 	return 0;
 }
 
@@ -385,6 +429,8 @@ int do_uninstall(struct dkms *d, const char *m, const char *v, const char *k, co
 	}
 	run_module_script(d, "post_remove", mc->post_remove, m, v, k, a, "source", NULL);
 	dkms_note_depmod(d, k);
+	if (was_active && mc->remake_initrd)
+		initramfs_note(d, k);
 
 	_cleanup_free_ char *collisions = path_join(orig_dir, "collisions");
 	if (was_active && is_dir(orig_dir) && !is_dir(collisions)) {

@@ -38,6 +38,7 @@ static const struct action actions[] = {
 	{"remove", action_remove, NEEDS_RW_TREE | LOCKS},
 	{"status", action_status, STATUS_KERNELS},
 	{"autoinstall", action_autoinstall, NEEDS_ROOT | LOCKS},
+	{"match", action_match, NEEDS_ROOT | LOCKS},
 };
 
 /* The reference's setup_kernels_arches: --all means every kernel the
