@@ -48,6 +48,7 @@ int action_unbuild(struct dkms *d);
 int action_remove(struct dkms *d);
 int action_status(struct dkms *d);
 int action_autoinstall(struct dkms *d);
+int action_match(struct dkms *d);
 
 /* Steps shared by the actions (module, version, kernel, arch). */
 int do_add(struct dkms *d, const char *m, const char *v);

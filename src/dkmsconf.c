@@ -25,8 +25,10 @@ const char *const dkms_conf_vars[] = {
 	NULL,
 };
 
+/* REMAKE_INITRD is deprecated in dkms 3.0.10 but acted upon here (the
+ * initramfs is regenerated), so it draws no warning. */
 static const char *const deprecated_vars[] = {
-	"REMAKE_INITRD", "MODULES_CONF", "MODULES_CONF_OBSOLETES",
+	"MODULES_CONF", "MODULES_CONF_OBSOLETES",
 	"MODULES_CONF_ALIAS_TYPE", "MODULES_CONF_OBSOLETE_ONLY", NULL,
 };
 

@@ -70,7 +70,8 @@ int settings_load(struct settings *s, const char *root)
 	s->source_tree = path_join(s->root, "usr/src");
 	s->install_tree = path_join(s->root, "lib/modules");
 	s->kernel_dir_base = path_join(s->root, "lib/modules");
-	s->boot_dir = path_join(s->root, "boot");
+	const char *boot = getenv("DKMS_BOOT_DIR");
+	s->boot_dir = str_empty(boot) ? path_join(s->root, "boot") : xstrdup(boot);
 	const char *tmp = getenv("TMPDIR");
 	s->tmp_location = xstrdup(str_empty(tmp) ? "/tmp" : tmp);
 	s->verbose = xstrdup("");

@@ -12,7 +12,7 @@ struct settings {
 	char *source_tree;     /* /usr/src */
 	char *install_tree;    /* /lib/modules */
 	char *kernel_dir_base; /* /lib/modules: where <kernel>/build is looked up */
-	char *boot_dir;        /* /boot */
+	char *boot_dir;        /* /boot, or $DKMS_BOOT_DIR */
 	char *tmp_location;
 	char *verbose;
 	char *symlink_modules;

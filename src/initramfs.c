@@ -139,8 +139,7 @@ static const char *tool_override(void)
 
 static const char *boot_dir_of(const struct settings *s)
 {
-	const char *b = getenv("DKMS_BOOT_DIR");
-	return str_empty(b) ? s->boot_dir : b;
+	return s->boot_dir;
 }
 
 /* The distribution's tool reads the running system's module tree: for

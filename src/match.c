@@ -69,8 +69,6 @@ static int match_one(struct dkms *d, const char *m, const char *v, const char *k
 }
 
 /* The action table in main.c declares it too. */
-int action_match(struct dkms *d);
-
 int action_match(struct dkms *d)
 {
 	struct cli *c = d->cli;
