@@ -1,0 +1,928 @@
+/* mktarball and ldtarball.
+ *
+ * mktarball streams the module's tree straight into a libarchive writer
+ * under the member names the reference's layout uses (no copy into a
+ * temporary tree, no tar subprocess), into a temporary file next to the
+ * destination that is renamed into place when complete.
+ *
+ * ldtarball never trusts the archive.  It is unpacked into a fresh private
+ * directory under tmp_location with libarchive's secure-extraction flags,
+ * and every entry is checked before it is written: one absolute path, ".."
+ * component, device, FIFO or socket, or link leading outside the archive
+ * refuses the whole archive, and the trees are not touched at all.  Only a
+ * fully unpacked and checked archive is then copied into the trees. */
+#include "tarball.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "tree.h"
+
+/* ------------------------------------------------------------------ */
+/* Pure helpers                                                        */
+
+char *tarball_member_normalize(const char *name, const char **why)
+{
+	if (name[0] == '/') {
+		*why = "has an absolute path";
+		return NULL;
+	}
+	struct strbuf sb = {0};
+	for (const char *s = name; *s;) {
+		size_t n = strcspn(s, "/");
+		if (n == 2 && s[0] == '.' && s[1] == '.') {
+			strbuf_release(&sb);
+			*why = "has a '..' path component";
+			return NULL;
+		}
+		if (n && !(n == 1 && s[0] == '.')) {
+			if (sb.len)
+				strbuf_append(&sb, "/");
+			strbuf_appendn(&sb, s, n);
+		}
+		s += n;
+		if (*s)
+			s++;
+	}
+	return strbuf_steal(&sb);
+}
+
+bool tarball_symlink_stays_inside(const char *at, const char *target)
+{
+	if (str_empty(target) || target[0] == '/')
+		return false;
+	/* depth of the directory holding the link */
+	long depth = 0;
+	for (const char *p = at; *p; p++)
+		depth += *p == '/';
+	for (const char *s = target; *s;) {
+		size_t n = strcspn(s, "/");
+		if (n == 2 && s[0] == '.' && s[1] == '.') {
+			if (--depth < 0)
+				return false;
+		} else if (n && !(n == 1 && s[0] == '.')) {
+			depth++;
+		}
+		s += n;
+		if (*s)
+			s++;
+	}
+	return true;
+}
+
+const char *tarball_filter_for_name(const char *name)
+{
+	/* GNU tar's --auto-compress table */
+	static const char *const map[][2] = {
+		{".gz", "gzip"},   {".tgz", "gzip"},   {".taz", "gzip"},  {".Z", "compress"},
+		{".taZ", "compress"}, {".bz2", "bzip2"}, {".tz2", "bzip2"}, {".tbz2", "bzip2"},
+		{".tbz", "bzip2"}, {".lz", "lzip"},    {".lzma", "lzma"}, {".tlz", "lzma"},
+		{".lzo", "lzop"},  {".xz", "xz"},      {".txz", "xz"},    {".zst", "zstd"},
+		{".tzst", "zstd"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (endswith(name, map[i][0]))
+			return map[i][1];
+	return NULL;
+}
+
+/* The reference's +([0-9]).* : what a kernel directory is called. */
+static bool looks_like_kernel(const char *name)
+{
+	const char *p = name;
+	while (isdigit((unsigned char)*p))
+		p++;
+	return p > name && *p == '.';
+}
+
+/* ------------------------------------------------------------------ */
+/* mktarball                                                           */
+
+struct tar_out {
+	struct archive *a;
+	struct archive *disk; /* fills entries from lstat, with user and group names */
+	time_t now;
+};
+
+static int tar_fail(struct tar_out *t, const char *what)
+{
+	const char *why = archive_error_string(t->a);
+	error("Could not add %s to the tarball: %s", what, why ? why : "unknown error");
+	return -EIO;
+}
+
+static struct archive_entry *tar_new_entry(struct tar_out *t, const char *name, mode_t type, mode_t perm)
+{
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_copy_pathname(e, name);
+	archive_entry_set_filetype(e, type);
+	archive_entry_set_perm(e, perm);
+	archive_entry_set_uid(e, getuid());
+	archive_entry_set_gid(e, getgid());
+	const char *u = archive_read_disk_uname(t->disk, getuid());
+	const char *g = archive_read_disk_gname(t->disk, getgid());
+	if (u)
+		archive_entry_copy_uname(e, u);
+	if (g)
+		archive_entry_copy_gname(e, g);
+	archive_entry_set_mtime(e, t->now, 0);
+	return e;
+}
+
+/* A directory of the layout itself, not copied from the tree. */
+static int tar_add_dir(struct tar_out *t, const char *name)
+{
+	struct archive_entry *e = tar_new_entry(t, name, AE_IFDIR, 0755);
+	int r = archive_write_header(t->a, e);
+	archive_entry_free(e);
+	return r < ARCHIVE_WARN ? tar_fail(t, name) : 0;
+}
+
+static int tar_add_data(struct tar_out *t, const char *name, const char *data, size_t len)
+{
+	struct archive_entry *e = tar_new_entry(t, name, AE_IFREG, 0644);
+	archive_entry_set_size(e, (la_int64_t)len);
+	int r = archive_write_header(t->a, e);
+	archive_entry_free(e);
+	if (r < ARCHIVE_WARN || (len && archive_write_data(t->a, data, len) < 0))
+		return tar_fail(t, name);
+	return 0;
+}
+
+static int tar_add_file_data(struct tar_out *t, int fd, const char *name)
+{
+	char buf[65536];
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error("Could not read %s: %s", name, strerror(errno));
+			return -errno;
+		}
+		if (n == 0)
+			return 0;
+		if (archive_write_data(t->a, buf, (size_t)n) < 0)
+			return tar_fail(t, name);
+	}
+}
+
+/* path from the tree as member `name`, recursively. */
+static int tar_add_path(struct tar_out *t, const char *path, const char *name)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0) {
+		int r = -errno;
+		error("Could not read %s: %s", path, strerror(errno));
+		return r;
+	}
+	/* devices, FIFOs and sockets do not belong in a module's tree */
+	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode))
+		return 0;
+	int fd = -1;
+	if (S_ISREG(st.st_mode) && (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		int r = -errno;
+		error("Could not read %s: %s", path, strerror(errno));
+		return r;
+	}
+	_cleanup_free_ char *member = S_ISDIR(st.st_mode) && !endswith(name, "/") ? xasprintf("%s/", name)
+										: xstrdup(name);
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_copy_sourcepath(e, path);
+	int r = archive_read_disk_entry_from_file(t->disk, e, -1, &st);
+	archive_entry_copy_pathname(e, member);
+	if (r >= ARCHIVE_WARN)
+		r = archive_write_header(t->a, e);
+	archive_entry_free(e);
+	if (r < ARCHIVE_WARN) {
+		if (fd >= 0)
+			close(fd);
+		return tar_fail(t, member);
+	}
+	if (fd >= 0) {
+		r = tar_add_file_data(t, fd, member);
+		close(fd);
+		return r;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return 0;
+	_cleanup_strv_ char **names = dir_list(path);
+	for (size_t i = 0; names && names[i]; i++) {
+		_cleanup_free_ char *p = path_join(path, names[i]);
+		_cleanup_free_ char *n = xasprintf("%s%s", member, names[i]);
+		if ((r = tar_add_path(t, p, n)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+struct mk_plan {
+	const char *m, *v;
+	char **kernels, **arches; /* prebuilt modules to include */
+	const char *source_dir;   /* NULL for --binaries-only */
+	const char *conf;         /* the dkms.conf for --binaries-only */
+};
+
+static int tar_write_layout(struct tar_out *t, const struct mk_plan *p, const struct settings *s)
+{
+	int r;
+	if ((r = tar_add_dir(t, "./")) < 0 || (r = tar_add_dir(t, "./dkms_main_tree/")) < 0)
+		return r;
+	for (size_t i = 0; p->kernels[i]; i++) {
+		bool seen = false;
+		for (size_t j = 0; j < i; j++)
+			seen |= streq(p->kernels[j], p->kernels[i]);
+		_cleanup_free_ char *kname = xasprintf("./dkms_main_tree/%s/", p->kernels[i]);
+		if (!seen && (r = tar_add_dir(t, kname)) < 0)
+			return r;
+		_cleanup_free_ char *ka = tree_ka_dir(s, p->m, p->v, p->kernels[i], p->arches[i]);
+		_cleanup_free_ char *kaname = xasprintf("%s%s", kname, p->arches[i]);
+		if ((r = tar_add_path(t, ka, kaname)) < 0)
+			return r;
+	}
+	if (p->source_dir) {
+		if ((r = tar_add_dir(t, "./dkms_source_tree/")) < 0)
+			return r;
+		_cleanup_strv_ char **names = dir_list(p->source_dir);
+		for (size_t i = 0; names && names[i]; i++) {
+			/* the reference's `cp -rf source/<star>`: no dot files on top */
+			if (names[i][0] == '.')
+				continue;
+			_cleanup_free_ char *path = path_join(p->source_dir, names[i]);
+			_cleanup_free_ char *n = xasprintf("./dkms_source_tree/%s", names[i]);
+			if ((r = tar_add_path(t, path, n)) < 0)
+				return r;
+		}
+		return 0;
+	}
+	_cleanup_free_ char *name = xasprintf("%s\n", p->m);
+	_cleanup_free_ char *version = xasprintf("%s\n", p->v);
+	if ((r = tar_add_dir(t, "./dkms_binaries_only/")) < 0 ||
+	    (r = tar_add_data(t, "./dkms_binaries_only/PACKAGE_NAME", name, strlen(name))) < 0 ||
+	    (r = tar_add_data(t, "./dkms_binaries_only/PACKAGE_VERSION", version, strlen(version))) < 0)
+		return r;
+	/* as the reference, a missing dkms.conf is left out silently */
+	_cleanup_free_ char *conf = NULL;
+	size_t len = 0;
+	if (read_file(p->conf, &conf, &len) == 0)
+		return tar_add_data(t, "./dkms_binaries_only/dkms.conf", conf, len);
+	return 0;
+}
+
+/* Writes the archive to a temporary name in dir, then renames it to
+ * dir/name.  Returns 0 or -1 after a message. */
+static int tar_write_file(const char *dir, const char *name, const struct mk_plan *p, const struct settings *s)
+{
+	_cleanup_free_ char *dst = path_join(dir, name);
+	_cleanup_free_ char *tmp = xasprintf("%s/.%s.dkms-tmp.XXXXXX", dir, name);
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return error("Could not create a file in %s: %s", dir, strerror(errno));
+	struct tar_out t = {.a = archive_write_new(), .disk = archive_read_disk_new(), .now = time(NULL)};
+	archive_read_disk_set_standard_lookup(t.disk);
+	archive_read_disk_set_behavior(t.disk, ARCHIVE_READDISK_NO_XATTR | ARCHIVE_READDISK_NO_ACL |
+						       ARCHIVE_READDISK_NO_FFLAGS);
+	const char *filter = tarball_filter_for_name(name);
+	int r = archive_write_set_format_gnutar(t.a);
+	if (r == ARCHIVE_OK && filter)
+		r = archive_write_add_filter_by_name(t.a, filter);
+	if (r == ARCHIVE_OK)
+		r = archive_write_open_fd(t.a, fd);
+	if (r != ARCHIVE_OK) {
+		error("Could not start the tarball %s: %s", dst, archive_error_string(t.a));
+		r = -1;
+	} else {
+		r = tar_write_layout(&t, p, s);
+		if (archive_write_close(t.a) != ARCHIVE_OK && r == 0)
+			r = tar_fail(&t, "the end of the archive");
+	}
+	archive_write_free(t.a);
+	archive_read_free(t.disk);
+	mode_t um = umask(0);
+	umask(um);
+	if (r == 0 && (fchmod(fd, 0666 & ~um) < 0 || fsync(fd) < 0))
+		r = error("Could not write %s: %s", tmp, strerror(errno));
+	if (close(fd) < 0 && r == 0)
+		r = error("Could not write %s: %s", tmp, strerror(errno));
+	if (r == 0 && rename(tmp, dst) < 0)
+		r = error("Could not rename %s to %s: %s", tmp, dst, strerror(errno));
+	if (r < 0) {
+		unlink(tmp);
+		return -1;
+	}
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+static int need_module_args(struct dkms *d, const char *action)
+{
+	const char *m = d->cli->module, *v = d->cli->module_version;
+	if (str_empty(m) || str_empty(v)) {
+		error("Arguments <module> and <module-version> are not specified.\n"
+		      "Usage: %s <module>/<module-version> or\n"
+		      "       %s -m <module>/<module-version> or\n"
+		      "       %s -m <module> -v <module-version>",
+		      action, action, action);
+		return 1;
+	}
+	if (!name_is_safe(m) || !name_is_safe(v)) {
+		error("Invalid module name or version '%s/%s'.", m, v);
+		return 1;
+	}
+	return 0;
+}
+
+int action_mktarball(struct dkms *d)
+{
+	struct cli *c = d->cli;
+	int r = need_module_args(d, "mktarball");
+	if (r)
+		return r;
+	const char *m = c->module, *v = c->module_version;
+	if (!tree_is_added(&d->s, m, v)) {
+		error("The module/version combo: %s-%s is not located in the DKMS tree.", m, v);
+		return 3;
+	}
+	const char *k0 = c->kernelver[0] ? c->kernelver[0] : d->s.current_kernel;
+	const char *a0 = c->arch[0] ? c->arch[0] : d->s.machine;
+	const struct module_conf *mc;
+	if ((r = dkms_read_conf(d, m, v, k0, a0, NULL, &mc)))
+		return r;
+
+	_cleanup_strv_ char **kernels = xcalloc(1, sizeof(char *));
+	_cleanup_strv_ char **arches = xcalloc(1, sizeof(char *));
+	struct strbuf list = {0};
+	if (c->source_only) {
+		strbuf_append(&list, "source-only");
+	} else {
+		for (size_t i = 0; c->kernelver[i]; i++) {
+			const char *k = c->kernelver[i], *a = c->arch[i];
+			_cleanup_free_ char *ka = name_is_safe(k) && name_is_safe(a) ? tree_ka_dir(&d->s, m, v, k, a) : NULL;
+			if (!ka || !is_dir(ka)) {
+				error("No modules built for %s (%s).\n"
+				      "Modules must already be in the built state before using mktarball.", k, a);
+				strbuf_release(&list);
+				return 6;
+			}
+			info("Marking modules for %s (%s) for archiving...", k, a);
+			strbuf_appendf(&list, "%skernel%s-%s", list.len ? "-" : "", k, a);
+			strv_pushdup(&kernels, k);
+			strv_pushdup(&arches, a);
+		}
+	}
+	_cleanup_free_ char *mv = tree_mv_dir(&d->s, m, v);
+	_cleanup_free_ char *source_dir = path_join(mv, "source");
+	_cleanup_free_ char *default_conf = path_join(source_dir, "dkms.conf");
+	struct mk_plan plan = {.m = m, .v = v, .kernels = kernels, .arches = arches};
+	info_blank();
+	if (c->binaries_only) {
+		info("Creating tarball structure to specifically accomodate binaries.");
+		plan.conf = !str_empty(c->conf) ? c->conf : default_conf;
+	} else {
+		info("Marking %s for archiving...", source_dir);
+		plan.source_dir = source_dir;
+	}
+
+	/* the reference counts `echo $list | wc -m`: the newline too */
+	_cleanup_free_ char *klist = strbuf_steal(&list);
+	_cleanup_free_ char *name = xasprintf("%s-%s-%s.dkms.tar.gz", m, v,
+					      strlen(klist) + 1 > 200 ? "manykernels" : klist);
+	_cleanup_free_ char *dest = xasprintf("%s/tarball/", mv);
+	if (!str_empty(c->archive)) {
+		const char *slash = strrchr(c->archive, '/');
+		free(name);
+		name = xstrdup(slash ? slash + 1 : c->archive);
+		if (slash) {
+			free(dest);
+			dest = slash == c->archive ? xstrdup("/") : xstrndup(c->archive, (size_t)(slash - c->archive));
+		}
+	}
+	info_blank();
+	info("Tarball location: %s/%s", dest, name);
+	if ((!is_dir(dest) && mkdir_p(dest, 0755) < 0) || access(dest, W_OK) != 0) {
+		error("Missing write permissions for %s.", dest);
+		return 9;
+	}
+	if (!name_is_safe(name) || tar_write_file(dest, name, &plan, &d->s) < 0) {
+		error("Failed to make tarball.");
+		return 6;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* ldtarball: unpacking                                                */
+
+struct unpack_state {
+	char **symlinks; /* members that are symbolic links */
+	char **files;    /* regular-file members: what a hard link may name */
+	size_t n_files, cap_files;
+};
+
+static void unpack_state_free(struct unpack_state *u)
+{
+	strv_free(u->symlinks);
+	for (size_t i = 0; i < u->n_files; i++)
+		free(u->files[i]);
+	free(u->files);
+}
+
+static bool has_file(const struct unpack_state *u, const char *p)
+{
+	for (size_t i = 0; i < u->n_files; i++)
+		if (streq(u->files[i], p))
+			return true;
+	return false;
+}
+
+static void add_file(struct unpack_state *u, const char *p)
+{
+	if (u->n_files == u->cap_files) {
+		u->cap_files = u->cap_files ? 2 * u->cap_files : 64;
+		u->files = xrealloc(u->files, u->cap_files * sizeof(char *));
+	}
+	u->files[u->n_files++] = xstrdup(p);
+}
+
+/* Why the entry may not be unpacked (allocated), or NULL.  On success the
+ * entry's path (and hard link target) are rewritten to the checked,
+ * normalised names, and *skip is set for the archive's root "./". */
+static char *entry_refusal(struct unpack_state *u, struct archive_entry *e, bool *skip)
+{
+	const char *why = NULL;
+	const char *name = archive_entry_pathname(e);
+	if (!name)
+		return xstrdup("has a name that cannot be read");
+	_cleanup_free_ char *norm = tarball_member_normalize(name, &why);
+	if (!norm)
+		return xstrdup(why);
+	const char *hardlink = archive_entry_hardlink(e);
+	mode_t type = archive_entry_filetype(e);
+	if (!hardlink && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) {
+		if (type == AE_IFCHR || type == AE_IFBLK)
+			return xstrdup("is a device node");
+		if (type == AE_IFIFO)
+			return xstrdup("is a FIFO");
+		if (type == AE_IFSOCK)
+			return xstrdup("is a socket");
+		return xstrdup("has an unsupported file type");
+	}
+	/* nothing may be written through, or over, a link of the archive */
+	for (size_t i = 0; u->symlinks && u->symlinks[i]; i++) {
+		const char *l = u->symlinks[i];
+		size_t n = strlen(l);
+		if (streq(norm, l))
+			return xasprintf("would replace the symbolic link '%s'", l);
+		if (strncmp(norm, l, n) == 0 && norm[n] == '/')
+			return xasprintf("lies under the symbolic link '%s'", l);
+	}
+	if (hardlink) {
+		_cleanup_free_ char *target = tarball_member_normalize(hardlink, &why);
+		if (!target)
+			return xasprintf("is a hard link to '%s', outside the archive", hardlink);
+		if (!has_file(u, target))
+			return xasprintf("is a hard link to '%s', not a regular file earlier in the archive", hardlink);
+		archive_entry_copy_hardlink(e, target);
+		add_file(u, norm);
+	} else if (type == AE_IFLNK) {
+		const char *target = archive_entry_symlink(e);
+		if (str_empty(target))
+			return xstrdup("is a symbolic link without a target");
+		if (target[0] == '/')
+			return xasprintf("is a symbolic link to the absolute path '%s'", target);
+		if (!tarball_symlink_stays_inside(norm, target))
+			return xasprintf("is a symbolic link to '%s', outside the archive", target);
+		strv_pushdup(&u->symlinks, norm);
+	} else if (type == AE_IFREG) {
+		add_file(u, norm);
+	}
+	if (!norm[0]) {
+		*skip = true;
+		return NULL;
+	}
+	/* sane modes: no set-id bits, nothing writable by others, and
+	 * readable by us so that the copy into the trees works */
+	mode_t perm = archive_entry_perm(e) & 0755;
+	archive_entry_set_perm(e, perm | (type == AE_IFDIR ? 0700 : 0600));
+	archive_entry_copy_pathname(e, norm);
+	return NULL;
+}
+
+static int copy_entry_data(struct archive *in, struct archive *out)
+{
+	for (;;) {
+		const void *buf;
+		size_t size;
+		la_int64_t off;
+		int r = archive_read_data_block(in, &buf, &size, &off);
+		if (r == ARCHIVE_EOF)
+			return ARCHIVE_OK;
+		if (r < ARCHIVE_WARN)
+			return r;
+		if (archive_write_data_block(out, buf, size, off) < ARCHIVE_WARN)
+			return ARCHIVE_FATAL;
+	}
+}
+
+/* A link unpacked in `root` at `rel` whose target reaches through another
+ * link before a ".." could leave the archive although the lexical check
+ * passed ("a -> ." then "b -> a/.."): refuse those. */
+static char *link_refusal(const char *root, const char *rel)
+{
+	_cleanup_free_ char *path = path_join(root, rel);
+	char target[4096];
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return xasprintf("could not be read back: %s", strerror(errno));
+	target[n] = '\0';
+	const char *slash = strrchr(rel, '/');
+	struct strbuf cur = {0};
+	if (slash)
+		strbuf_appendn(&cur, rel, (size_t)(slash - rel));
+	char *r = NULL;
+	for (const char *s = target; *s && !r;) {
+		size_t len = strcspn(s, "/");
+		const char *next = s + len + (s[len] ? 1 : 0);
+		if (len == 2 && s[0] == '.' && s[1] == '.') {
+			char *last = strrchr(cur.buf ? cur.buf : "", '/');
+			if (!cur.len)
+				r = xasprintf("is a symbolic link to '%s', outside the archive", target);
+			else if (last)
+				cur.len = (size_t)(last - cur.buf), cur.buf[cur.len] = '\0';
+			else
+				cur.len = 0, cur.buf[0] = '\0';
+		} else if (len && !(len == 1 && s[0] == '.')) {
+			if (cur.len)
+				strbuf_append(&cur, "/");
+			strbuf_appendn(&cur, s, len);
+			_cleanup_free_ char *p = path_join(root, cur.buf);
+			bool more = strstr(next, "..") != NULL;
+			if (more && is_symlink(p))
+				r = xasprintf("is a symbolic link to '%s', which goes through another link", target);
+		}
+		s = next;
+	}
+	strbuf_release(&cur);
+	return r;
+}
+
+static char *links_refusal(const struct unpack_state *u, const char *root, const char **which)
+{
+	for (size_t i = 0; u->symlinks && u->symlinks[i]; i++) {
+		char *why = link_refusal(root, u->symlinks[i]);
+		if (why) {
+			*which = u->symlinks[i];
+			return why;
+		}
+	}
+	return NULL;
+}
+
+/* Unpacks archive into the empty directory dir.  Returns 0, or 7 after a
+ * message when the archive cannot be read or is refused. */
+static int unpack_checked(const char *archive, const char *dir)
+{
+	int fd = open(archive, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		error("Could not open %s: %s", archive, strerror(errno));
+		return 7;
+	}
+	struct archive *in = archive_read_new();
+	archive_read_support_format_tar(in);
+	/* built-in decompressors only: nothing is run as a program */
+	archive_read_support_filter_gzip(in);
+	archive_read_support_filter_bzip2(in);
+	archive_read_support_filter_xz(in);
+	archive_read_support_filter_lzma(in);
+	archive_read_support_filter_lzip(in);
+	archive_read_support_filter_zstd(in);
+	archive_read_support_filter_compress(in);
+	struct archive *out = archive_write_disk_new();
+	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+						    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_TIME);
+	struct unpack_state u = {0};
+	int rc = 0;
+	int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cwd < 0 || chdir(dir) < 0) {
+		error("Could not enter %s: %s", dir, strerror(errno));
+		rc = 7;
+		goto out;
+	}
+	if (archive_read_open_fd(in, fd, 65536) != ARCHIVE_OK) {
+		error("%s is not a valid DKMS tarball: %s", archive, archive_error_string(in));
+		rc = 7;
+		goto out;
+	}
+	for (;;) {
+		struct archive_entry *e;
+		int r = archive_read_next_header(in, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			error("%s is not a valid DKMS tarball: %s", archive, archive_error_string(in));
+			rc = 7;
+			break;
+		}
+		_cleanup_free_ char *name = xstrdup(archive_entry_pathname(e) ? archive_entry_pathname(e) : "?");
+		bool skip = false;
+		_cleanup_free_ char *why = entry_refusal(&u, e, &skip);
+		if (why) {
+			error("Refusing to load %s: its entry '%s' %s.\nNothing was loaded.", archive, name, why);
+			rc = 7;
+			break;
+		}
+		if (skip)
+			continue;
+		if (archive_write_header(out, e) < ARCHIVE_WARN ||
+		    (archive_entry_size(e) > 0 && copy_entry_data(in, out) < ARCHIVE_WARN) ||
+		    archive_write_finish_entry(out) < ARCHIVE_WARN) {
+			const char *ew = archive_error_string(out) ? archive_error_string(out) : archive_error_string(in);
+			error("Refusing to load %s: its entry '%s' could not be unpacked: %s.\nNothing was loaded.",
+			      archive, name, ew ? ew : "unknown error");
+			rc = 7;
+			break;
+		}
+	}
+out:
+	if (cwd >= 0) {
+		if (fchdir(cwd) < 0 && rc == 0) {
+			error("Could not return to the working directory: %s", strerror(errno));
+			rc = 7;
+		}
+		close(cwd);
+	}
+	archive_write_free(out);
+	archive_read_free(in);
+	close(fd);
+	if (rc == 0) {
+		const char *which = NULL;
+		_cleanup_free_ char *why = links_refusal(&u, dir, &which);
+		if (why) {
+			error("Refusing to load %s: its entry '%s' %s.\nNothing was loaded.", archive, which, why);
+			rc = 7;
+		}
+	}
+	unpack_state_free(&u);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* ldtarball: loading into the trees                                   */
+
+/* The shallowest dkms.conf (a regular file) under root, breadth first;
+ * returns its directory. */
+static char *find_dkms_conf(const char *root)
+{
+	_cleanup_strv_ char **queue = NULL;
+	strv_pushdup(&queue, root);
+	for (size_t i = 0; queue[i]; i++) {
+		_cleanup_free_ char *conf = path_join(queue[i], "dkms.conf");
+		struct stat st;
+		if (lstat(conf, &st) == 0 && S_ISREG(st.st_mode))
+			return xstrdup(queue[i]);
+		_cleanup_strv_ char **names = dir_list(queue[i]);
+		for (size_t j = 0; names && names[j]; j++) {
+			char *p = path_join(queue[i], names[j]);
+			if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+				strv_push(&queue, p);
+			else
+				free(p);
+		}
+	}
+	return NULL;
+}
+
+/* PACKAGE_NAME and PACKAGE_VERSION of a dkms.conf: 0 with both set and
+ * safe as path names, -1 when missing or unsafe, else the exit code of
+ * reading it. */
+static int read_pkginfo(struct dkms *d, const char *conf, char **m, char **v)
+{
+	const char *k = d->cli->kernelver[0] ? d->cli->kernelver[0] : d->s.current_kernel;
+	const char *a = d->cli->arch[0] ? d->cli->arch[0] : d->s.machine;
+	const struct module_conf *mc;
+	int r = dkms_read_conf(d, "", "", k, a, conf, &mc);
+	if (r)
+		return r;
+	if (!name_is_safe(mc->package_name) || !name_is_safe(mc->package_version))
+		return -1;
+	*m = xstrdup(mc->package_name);
+	*v = xstrdup(mc->package_version);
+	return 0;
+}
+
+static int need_root(void)
+{
+	if (getuid() == 0)
+		return 0;
+	error("You must be root to use this command.");
+	return 1;
+}
+
+/* Copies src into dest (a <kernel>/<arch> directory) through a staging
+ * directory, so that dest is either the old or the new one. */
+static int load_ka_dir(const char *src, const char *kdir, const char *a, const char *dest)
+{
+	_cleanup_free_ char *stage = xasprintf("%s/.%s.dkms-staging", kdir, a);
+	_cleanup_free_ char *old = xasprintf("%s/.%s.dkms-old", kdir, a);
+	rm_rf(stage);
+	rm_rf(old);
+	int r = copy_tree(src, stage);
+	if (r == 0 && is_dir(dest) && rename(dest, old) < 0)
+		r = -errno;
+	if (r == 0 && rename(stage, dest) < 0)
+		r = -errno;
+	if (r < 0) {
+		rm_rf(stage);
+		if (!path_exists(dest) && is_dir(old))
+			rename(old, dest);
+		error("Could not load %s: %s", dest, strerror(-r));
+		return r;
+	}
+	rm_rf(old);
+	return 0;
+}
+
+static int load_prebuilt(struct dkms *d, const char *root, const char *m, const char *v)
+{
+	_cleanup_free_ char *main_tree = path_join(root, "dkms_main_tree");
+	_cleanup_strv_ char **kernels = dir_list(main_tree);
+	int last = 0;
+	for (size_t i = 0; kernels && kernels[i]; i++) {
+		const char *k = kernels[i];
+		_cleanup_free_ char *kd = path_join(main_tree, k);
+		if (!is_dir(kd))
+			continue;
+		if (!name_is_safe(k) || !looks_like_kernel(k)) {
+			warn("%s in the tarball is not a kernel version. Skipping...", k);
+			continue;
+		}
+		_cleanup_strv_ char **arches = dir_list(kd);
+		for (size_t j = 0; arches && arches[j]; j++) {
+			const char *a = arches[j];
+			_cleanup_free_ char *src = path_join(kd, a);
+			if (!is_dir(src) || a[0] == '.' || !name_is_safe(a))
+				continue;
+			_cleanup_free_ char *dest = tree_ka_dir(&d->s, m, v, k, a);
+			if (is_dir(dest) && !d->cli->force) {
+				warn("%s already exists. Skipping...", dest);
+				continue;
+			}
+			info("Loading %s...", dest);
+			_cleanup_free_ char *kdir = xasprintf("%s/%s/%s/%s", d->s.dkms_tree, m, v, k);
+			int r = mkdir_p(kdir, 0755);
+			if (r < 0) {
+				error("Could not create %s: %s", kdir, strerror(-r));
+				last = 1;
+				continue;
+			}
+			if (load_ka_dir(src, kdir, a, dest) < 0)
+				last = 1;
+		}
+	}
+	return last;
+}
+
+/* A binaries-only tarball with no source on the system: the tree gets a
+ * source/ directory holding only dkms.conf. */
+static int load_binaries_stub(struct dkms *d, const char *root, const char *m, const char *v)
+{
+	_cleanup_free_ char *mv = tree_mv_dir(&d->s, m, v);
+	_cleanup_free_ char *source = path_join(mv, "source");
+	_cleanup_free_ char *from = path_join(root, "dkms_binaries_only/dkms.conf");
+	_cleanup_free_ char *to = path_join(source, "dkms.conf");
+	info("Creating %s", source);
+	if (is_symlink(source))
+		unlink(source);
+	int r = mkdir_p(source, 0755);
+	if (r == 0) {
+		info("Copying dkms.conf to %s ...", source);
+		r = copy_file(from, to, 0644);
+	}
+	if (r < 0) {
+		error("Could not create %s: %s", to, strerror(-r));
+		return 1;
+	}
+	return 0;
+}
+
+/* The unpacked archive in root, checked: into the trees. */
+static int load_unpacked(struct dkms *d, const char *root, const char *archive)
+{
+	struct cli *c = d->cli;
+	_cleanup_free_ char *m = NULL, *v = NULL;
+	static const char *const locs[] = {"dkms_source_tree", "dkms_binaries_only", "dkms_main_tree"};
+	bool from_mktarball = false;
+	for (size_t i = 0; i < ARRAY_SIZE(locs); i++) {
+		_cleanup_free_ char *p = path_join(root, locs[i]);
+		from_mktarball |= is_dir(p);
+	}
+	int r;
+	if (!from_mktarball) {
+		/* some other tarball of a module source: find its dkms.conf */
+		_cleanup_free_ char *src = find_dkms_conf(root);
+		if (!src) {
+			error("Tarball does not appear to be a correctly formed DKMS archive. No dkms.conf found within it.");
+			return 3;
+		}
+		_cleanup_free_ char *conf = path_join(src, "dkms.conf");
+		if ((r = read_pkginfo(d, conf, &m, &v)) != 0) {
+			error("Malformed dkms.conf file. Cannot load source tree.");
+			return 10;
+		}
+		if (tree_is_added(&d->s, m, v) && !c->force) {
+			error("%s-%s is already added!\nAborting.", m, v);
+			return 8;
+		}
+		free(m);
+		free(v);
+		m = v = NULL;
+		if ((r = need_root()) || (r = add_source_tree(d, src, &m, &v)))
+			return r;
+		if (tree_is_added(&d->s, m, v))
+			return 0;
+		return do_add(d, m, v);
+	}
+
+	const char *loc = NULL;
+	for (size_t i = 0; i < 2 && !loc; i++) {
+		_cleanup_free_ char *conf = xasprintf("%s/%s/dkms.conf", root, locs[i]);
+		if (!is_file(conf))
+			continue;
+		r = read_pkginfo(d, conf, &m, &v);
+		if (r > 0)
+			return r;
+		if (r < 0) {
+			fprintf(stderr, "\nMalformed dkms.conf, refusing to load.\n");
+			continue;
+		}
+		if (tree_is_added(&d->s, m, v) && !c->force) {
+			error("%s-%s is already added!\nAborting.", m, v);
+			return 8;
+		}
+		loc = locs[i];
+	}
+	if (!loc) {
+		error("No valid dkms.conf in dkms_source_tree or dkms_binaries_only.\n"
+		      "%s is not a valid DKMS tarball.", archive);
+		return 7;
+	}
+	info_blank();
+	info("Loading tarball for %s-%s", m, v);
+	_cleanup_free_ char *srcdir = xasprintf("%s/%s-%s", d->s.source_tree, m, v);
+	bool binaries = streq(loc, "dkms_binaries_only");
+	if (!binaries) {
+		_cleanup_free_ char *from = path_join(root, loc);
+		_cleanup_free_ char *m2 = NULL, *v2 = NULL;
+		if ((r = need_root()) || (r = add_source_tree(d, from, &m2, &v2)))
+			return r;
+	} else if (!is_dir(srcdir) && (r = load_binaries_stub(d, root, m, v))) {
+		return r;
+	}
+	/* register the module before its prebuilt modules go in, so that a
+	 * failing add leaves no half-loaded version behind */
+	if ((!binaries || is_dir(srcdir)) && !tree_is_added(&d->s, m, v) && (r = do_add(d, m, v)))
+		return r;
+	return load_prebuilt(d, root, m, v);
+}
+
+int action_ldtarball(struct dkms *d)
+{
+	struct cli *c = d->cli;
+	if (getuid() != 0 && c->force) {
+		error("You must be root to use this command with the --force option.");
+		return 1;
+	}
+	const char *archive = c->archive ? c->archive : "";
+	if (str_empty(archive) || !path_exists(archive)) {
+		error("%s does not exist.", archive);
+		return 2;
+	}
+	if (endswith(archive, ".rpm")) {
+		error("Unable to install %s: loading .rpm packages is not supported; install it with rpm, then run dkms autoinstall.",
+		      archive);
+		return 9;
+	}
+	_cleanup_free_ char *tmpl = path_join(d->s.tmp_location, "dkms.XXXXXX");
+	if (!mkdtemp(tmpl)) {
+		error("Unable to make temporary directory");
+		return 1;
+	}
+	int r = unpack_checked(archive, tmpl);
+	if (r == 0)
+		r = load_unpacked(d, tmpl, archive);
+	rm_rf(tmpl);
+	return r;
+}
