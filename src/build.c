@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compress.h"
 #include "dkms.h"
 #include "kernel.h"
 #include "log.h"
@@ -167,24 +168,15 @@ static int build_failed(struct dkms *d, int code, const char *m, const char *v, 
 	return code;
 }
 
+/* Replaces path by path<suffix>, compressed in-process the way kbuild
+ * compresses the kernel's own modules (see compress.h). */
 static int compress_module(const char *path, const char *suffix)
 {
-	char *argv[8] = {0};
-	if (streq(suffix, ".gz")) {
-		char *a[] = {"gzip", "-9f", (char *)path, NULL};
-		memcpy(argv, a, sizeof(a));
-	} else if (streq(suffix, ".xz")) {
-		/* CRC32: the kernel's xz decoder does not do CRC64 */
-		char *a[] = {"xz", "--check=crc32", "--lzma2=dict=1MiB", "-f", (char *)path, NULL};
-		memcpy(argv, a, sizeof(a));
-	} else if (streq(suffix, ".zst")) {
-		char *a[] = {"zstd", "-q", "-f", "-T0", "-19", "--rm", (char *)path, NULL};
-		memcpy(argv, a, sizeof(a));
-	} else {
-		return 0;
-	}
-	struct spawn_opts o = {.out_fd = -1, .err_fd = -1, .null_stdin = true};
-	return spawn_run(argv, &o) == 0 ? 0 : -EIO;
+	_cleanup_free_ char *packed = xasprintf("%s%s", path, suffix);
+	int r = compress_file(path, packed, suffix);
+	if (r < 0)
+		return r;
+	return unlink(path) < 0 ? -errno : 0;
 }
 
 /* Strips, signs and compresses the built modules into <kernel>/<arch>/,
@@ -224,17 +216,31 @@ static int collect_modules(struct dkms *d, const struct module_conf *mc, const c
 			struct spawn_opts o = {.out_fd = -1, .err_fd = -1, .null_stdin = true};
 			spawn_run(argv, &o);
 		}
+		if (sp->failed) {
+			error("Build of %s/%s for kernel %s (%s) failed: %s, so its modules cannot be signed.", m, v, k,
+			      a, sp->failed);
+			rm_rf(stage);
+			rmdir(kdir);
+			return 1;
+		}
 		if (sp->enabled) {
 			info("Signing module %s", ko);
-			sign_module(sp, ko);
+			if (sign_module(sp, ko) != 0) {
+				error("Build of %s/%s for kernel %s (%s) failed: %s could not be signed.", m, v, k, a, ko);
+				rm_rf(stage);
+				rmdir(kdir);
+				return 1;
+			}
 		}
 		_cleanup_free_ char *dst = xasprintf("%s/%s.ko", stage_mod, cm->dest_name);
 		if ((r = copy_file(ko, dst, 0644)) < 0) {
 			error("Could not copy %s to %s: %s", ko, dst, strerror(-r));
 			return 1;
 		}
-		if (!str_empty(comp) && compress_module(dst, comp) < 0) {
-			warn("Could not compress %s; keeping it uncompressed.", dst);
+		if (!str_empty(comp) && (r = compress_module(dst, comp)) < 0) {
+			warn("Could not compress %s with %s (%s); keeping it uncompressed.", dst, comp + 1, strerror(-r));
+			_cleanup_free_ char *partial = xasprintf("%s%s", dst, comp);
+			unlink(partial);
 		}
 	}
 	if (rename(stage, base) < 0) {

@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <libkmod.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/spawn.h"
@@ -69,14 +70,16 @@ int kernel_version_cmp(const char *a, const char *b)
 	return 0;
 }
 
-const char *kernel_module_compression(const struct settings *s, const char *kernelver)
+/* The suffix the reference reads from modules.dep (its set_module_suffix):
+ * the last of .gz, .xz, .zst that appears wins. */
+static const char *compression_from_modules_dep(const struct settings *s, const char *kernelver, bool *found)
 {
 	_cleanup_free_ char *dir = path_join(s->install_tree, kernelver);
 	_cleanup_free_ char *dep = path_join(dir, "modules.dep");
 	_cleanup_free_ char *text = NULL;
-	if (read_file(dep, &text, NULL) < 0)
+	*found = read_file(dep, &text, NULL) == 0;
+	if (!*found)
 		return "";
-	/* the reference's order of grep checks: the last match wins */
 	const char *r = "";
 	if (strstr(text, ".gz:"))
 		r = ".gz";
@@ -85,6 +88,58 @@ const char *kernel_module_compression(const struct settings *s, const char *kern
 	if (strstr(text, ".zst:"))
 		r = ".zst";
 	return r;
+}
+
+const char *kernel_module_compression(const struct settings *s, const char *kernelver)
+{
+	/* Called for every module of every status line: remember the last
+	 * answer (processes, not threads, run builds in parallel). */
+	static char *last_key;
+	static const char *last_answer;
+	_cleanup_free_ char *ksrc = path_join(s->kernel_dir_base, kernelver);
+	_cleanup_free_ char *config = xasprintf("%s/build/.config", ksrc);
+	_cleanup_free_ char *key = xasprintf("%s\n%s", config, s->install_tree);
+	if (last_key && streq(last_key, key))
+		return last_answer;
+
+	const char *answer = NULL;
+	FILE *f = fopen(config, "re");
+	if (f) {
+		/* The kernel's own choice: how kbuild compresses its modules. */
+		const char *algo = "";
+		bool all_off = false;
+		char *line = NULL;
+		size_t cap = 0;
+		while (getline(&line, &cap, f) > 0) {
+			if (startswith(line, "CONFIG_MODULE_COMPRESS_XZ=y"))
+				algo = ".xz";
+			else if (startswith(line, "CONFIG_MODULE_COMPRESS_ZSTD=y"))
+				algo = ".zst";
+			else if (startswith(line, "CONFIG_MODULE_COMPRESS_GZIP=y"))
+				algo = ".gz";
+			else if (startswith(line, "# CONFIG_MODULE_COMPRESS_ALL is not set"))
+				all_off = true;
+		}
+		free(line);
+		fclose(f);
+		answer = algo;
+		/* MODULE_COMPRESS_ALL=n: kbuild leaves the kernel's modules
+		 * alone and the distribution decides; what it decided shows
+		 * in modules.dep when there is one. */
+		if (all_off && *algo) {
+			bool found = false;
+			const char *dep = compression_from_modules_dep(s, kernelver, &found);
+			if (found)
+				answer = dep;
+		}
+	} else {
+		bool found = false;
+		answer = compression_from_modules_dep(s, kernelver, &found);
+	}
+	free(last_key);
+	last_key = TAKE_PTR(key);
+	last_answer = answer;
+	return answer;
 }
 
 char *find_module_file(const char *dir, const char *name, const char *compressed_suffix)

@@ -14,8 +14,9 @@ int ver_cmp(const char *a, const char *b);
 int kernel_version_cmp(const char *a, const char *b);
 
 /* The compressed-module suffix of a kernel's modules: "", ".gz", ".xz" or
- * ".zst", from <install_tree>/<kernel>/modules.dep as the reference reads
- * it. */
+ * ".zst".  Decided by the kernel's configuration (<kernel_dir_base>/<kernel>/
+ * build/.config, CONFIG_MODULE_COMPRESS_*), else by
+ * <install_tree>/<kernel>/modules.dep as the reference reads it. */
 const char *kernel_module_compression(const struct settings *s, const char *kernelver);
 
 /* Path of <dir>/<name>.ko, else <dir>/<name>.ko<compressed suffix>, else

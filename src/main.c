@@ -38,6 +38,7 @@ static const struct action actions[] = {
 	{"remove", action_remove, NEEDS_RW_TREE | LOCKS},
 	{"status", action_status, STATUS_KERNELS},
 	{"autoinstall", action_autoinstall, NEEDS_ROOT | LOCKS},
+	{"generate_mok", action_generate_mok, NEEDS_ROOT},
 	{"mktarball", action_mktarball, LOCKS},
 	{"ldtarball", action_ldtarball, LOCKS},
 	{"match", action_match, NEEDS_ROOT | LOCKS},

@@ -2,13 +2,27 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "dkmsconf.h"
 #include "log.h"
 #include "util/spawn.h"
+
+#define MOK_SUBJECT_CN "DKMS module signing key"
+#define MOK_BITS 2048
+#define MOK_DAYS 36500
 
 static char *expand_kernelver(const char *tmpl, const char *k)
 {
@@ -34,49 +48,275 @@ static char *expand_kernelver(const char *tmpl, const char *k)
 	return strbuf_steal(&sb);
 }
 
+void mok_paths(const struct settings *s, const char *k, char **key, char **cert)
+{
+	*key = !str_empty(s->mok_signing_key) ? expand_kernelver(s->mok_signing_key, k)
+					      : path_join(s->dkms_tree, "mok.key");
+	*cert = !str_empty(s->mok_certificate) ? expand_kernelver(s->mok_certificate, k)
+					       : path_join(s->dkms_tree, "mok.pub");
+}
+
+/* The first error in OpenSSL's queue, for messages. */
+static const char *ssl_reason(void)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *r = e ? ERR_reason_error_string(e) : NULL;
+	return r ? r : "unknown OpenSSL error";
+}
+
+static int add_ext(X509 *x, int nid, const char *value)
+{
+	X509V3_CTX ctx;
+	X509V3_set_ctx_nodb(&ctx);
+	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+	if (!ext)
+		return -1;
+	int ok = X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	return ok ? 0 : -1;
+}
+
+/* A self-signed certificate as `openssl req -new -x509` makes it with
+ * Debian's openssl.cnf (the reference's command): v3, random serial,
+ * basicConstraints CA, subject and authority key identifiers. */
+static X509 *mok_make_cert(EVP_PKEY *pkey)
+{
+	X509 *x = X509_new();
+	if (!x)
+		return NULL;
+	unsigned char rnd[20];
+	BIGNUM *bn = NULL;
+	bool ok = X509_set_version(x, 2) && RAND_bytes(rnd, sizeof(rnd)) == 1;
+	if (ok) {
+		rnd[0] &= 0x7f; /* a positive serial */
+		bn = BN_bin2bn(rnd, sizeof(rnd), NULL);
+		ok = bn && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x));
+	}
+	BN_free(bn);
+	X509_NAME *name = X509_get_subject_name(x);
+	ok = ok && X509_gmtime_adj(X509_getm_notBefore(x), 0) &&
+	     X509_time_adj_ex(X509_getm_notAfter(x), MOK_DAYS, 0, NULL) && X509_set_pubkey(x, pkey) &&
+	     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)MOK_SUBJECT_CN, -1, -1, 0) &&
+	     X509_set_issuer_name(x, name) && add_ext(x, NID_subject_key_identifier, "hash") == 0 &&
+	     add_ext(x, NID_authority_key_identifier, "keyid:always") == 0 &&
+	     add_ext(x, NID_basic_constraints, "critical,CA:TRUE") == 0 && X509_sign(x, pkey, EVP_sha256()) > 0;
+	if (!ok) {
+		X509_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+/* Writes data to a new file that must not exist, mode 0600 from its
+ * creation on. */
+static int write_new_private(const char *path, const char *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	int r = fchmod(fd, 0600) < 0 ? -errno : 0;
+	for (size_t off = 0; r == 0 && off < len;) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n < 0 && errno != EINTR)
+			r = -errno;
+		else if (n > 0)
+			off += (size_t)n;
+	}
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r < 0)
+		unlink(path);
+	return r;
+}
+
 int mok_generate(const char *key, const char *cert)
 {
-	char *argv[] = {
-		"openssl", "req", "-new", "-x509", "-nodes", "-days", "36500",
-		"-subj", "/CN=DKMS module signing key", "-newkey", "rsa:2048",
-		"-keyout", (char *)key, "-outform", "DER", "-out", (char *)cert, NULL,
-	};
-	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	mode_t old = umask(077);
-	struct spawn_opts o = {.out_fd = devnull, .err_fd = devnull, .null_stdin = true};
-	int r = spawn_run(argv, &o);
-	umask(old);
-	if (devnull >= 0)
-		close(devnull);
-	if (r != 0)
-		return r < 0 ? r : -EIO;
-	chmod(key, 0600);
-	return 0;
+	if (path_exists(key) || path_exists(cert))
+		return -EEXIST;
+	int r = -EIO;
+	EVP_PKEY *pkey = EVP_RSA_gen(MOK_BITS);
+	X509 *x = pkey ? mok_make_cert(pkey) : NULL;
+	BIO *kb = BIO_new(BIO_s_mem());
+	unsigned char *der = NULL;
+	int der_len = x ? i2d_X509(x, &der) : -1;
+	char *kdata = NULL;
+	long klen = 0;
+	if (!pkey || !x || !kb || der_len <= 0 || !PEM_write_bio_PrivateKey(kb, pkey, NULL, NULL, 0, NULL, NULL) ||
+	    (klen = BIO_get_mem_data(kb, &kdata)) <= 0) {
+		error("Could not create a signing key and certificate: %s", ssl_reason());
+		goto out;
+	}
+	r = write_new_private(key, kdata, (size_t)klen);
+	if (r == -EEXIST)
+		goto out; /* another run made it first: the caller waits for it */
+	if (r < 0) {
+		error("Could not create the signing key %s: %s", key, strerror(-r));
+		goto out;
+	}
+	r = write_file_atomic(cert, (const char *)der, (size_t)der_len, 0644);
+	if (r < 0) {
+		error("Could not create the certificate %s: %s", cert, strerror(-r));
+		unlink(key);
+		goto out;
+	}
+	r = 0;
+out:
+	/* the key's bytes lived in the BIO: wipe them before freeing */
+	if (kdata && klen > 0)
+		OPENSSL_cleanse(kdata, (size_t)klen);
+	BIO_free(kb);
+	OPENSSL_free(der);
+	X509_free(x);
+	EVP_PKEY_free(pkey);
+	return r;
+}
+
+/* sign-file takes the key's passphrase from KBUILD_SIGN_PIN; never ask on
+ * the terminal. */
+static int pin_cb(char *buf, int size, int rwflag, void *u)
+{
+	const char *pin = getenv("KBUILD_SIGN_PIN");
+	(void)rwflag;
+	(void)u;
+	if (!pin)
+		return 0;
+	int n = (int)strlen(pin);
+	if (n > size)
+		n = size;
+	memcpy(buf, pin, (size_t)n);
+	return n;
+}
+
+static X509 *read_cert(const char *path, char **why)
+{
+	BIO *b = BIO_new_file(path, "rb");
+	if (!b) {
+		*why = xasprintf("The certificate %s cannot be read: %s", path, strerror(errno ? errno : EIO));
+		return NULL;
+	}
+	/* sign-file accepts DER and PEM */
+	X509 *x = d2i_X509_bio(b, NULL);
+	if (!x) {
+		(void)BIO_reset(b);
+		x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	}
+	BIO_free(b);
+	if (!x)
+		*why = xasprintf("The certificate %s is not an X.509 certificate (DER or PEM)", path);
+	return x;
+}
+
+char *mok_check(const char *key, const char *cert)
+{
+	char *why = NULL;
+	bool pkcs11 = startswith(key, "pkcs11:");
+	if (!pkcs11 && !path_exists(key))
+		return xasprintf("The signing key %s does not exist", key);
+	if (!path_exists(cert))
+		return xasprintf("The certificate %s does not exist", cert);
+	EVP_PKEY *pkey = NULL;
+	if (!pkcs11) {
+		errno = 0;
+		FILE *f = fopen(key, "re");
+		if (!f)
+			return xasprintf("The signing key %s cannot be read: %s", key, strerror(errno));
+		pkey = PEM_read_PrivateKey(f, NULL, pin_cb, NULL);
+		fclose(f);
+		if (!pkey)
+			return xasprintf("The signing key %s is not a PEM private key%s", key,
+					 getenv("KBUILD_SIGN_PIN") ? "" : " (or needs a passphrase in KBUILD_SIGN_PIN)");
+	}
+	errno = 0;
+	X509 *x = read_cert(cert, &why);
+	if (x && pkey && X509_check_private_key(x, pkey) != 1)
+		why = xasprintf("The signing key %s does not belong to the certificate %s", key, cert);
+	X509_free(x);
+	EVP_PKEY_free(pkey);
+	ERR_clear_error();
+	return why;
+}
+
+/* Written in the last few seconds: half a pair that may be in the making. */
+static bool just_made(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && time(NULL) - st.st_mtime < 10;
+}
+
+/* Both files there: check them.  Neither: create them.  One of them: an
+ * error, because a new pair would replace a key or a certificate that may
+ * be enrolled in the firmware.  Returns NULL or why it failed. */
+static char *mok_ensure(const struct settings *s, const char *key, const char *cert, bool *created)
+{
+	*created = false;
+	bool pkcs11 = startswith(key, "pkcs11:");
+	bool have_key = pkcs11 || path_exists(key), have_cert = path_exists(cert);
+	if (have_key != have_cert && (just_made(have_key ? key : cert))) {
+		/* another dkms is writing the pair right now */
+		for (int i = 0; i < 50 && !(path_exists(key) && path_exists(cert)); i++)
+			usleep(100 * 1000);
+		have_key = pkcs11 || path_exists(key);
+		have_cert = path_exists(cert);
+	}
+	if (have_key && have_cert)
+		return mok_check(key, cert);
+	if (have_key)
+		return xasprintf("The certificate %s is missing but the signing key %s exists; restore the certificate, "
+				 "or remove the key to have a new pair generated",
+				 cert, key);
+	if (have_cert)
+		return xasprintf("The signing key %s is missing but the certificate %s exists; restore the key, "
+				 "or remove the certificate to have a new pair generated",
+				 key, cert);
+	info("Certificate or key are missing, generating self signed certificate for MOK...");
+	/* the default place is the dkms tree; a configured one must exist */
+	_cleanup_free_ char *dflt = path_join(s->dkms_tree, "mok.key");
+	if (streq(key, dflt))
+		mkdir_p(s->dkms_tree, 0755);
+	int r = mok_generate(key, cert);
+	if (r == -EEXIST) {
+		/* another dkms made them just now: use theirs once complete */
+		for (int i = 0; i < 50 && !(is_file(key) && is_file(cert)); i++)
+			usleep(100 * 1000);
+		return mok_check(key, cert);
+	}
+	if (r < 0)
+		return xasprintf("The signing key %s and certificate %s could not be generated: %s", key, cert,
+				 strerror(-r));
+	*created = true;
+	return NULL;
+}
+
+static char *find_sign_file(const struct settings *s, const char *k)
+{
+	if (!str_empty(s->sign_file))
+		return expand_kernelver(s->sign_file, k);
+	char *sf = NULL;
+	const char *dist = s->running_distribution ? s->running_distribution : "";
+	if (startswith(dist, "debian")) {
+		/* ${kernelver%.*}: the kernel version without its last dotted part */
+		_cleanup_free_ char *kv = xstrdup(k);
+		char *dot = strrchr(kv, '.');
+		if (dot)
+			*dot = '\0';
+		sf = xasprintf("/usr/lib/linux-kbuild-%s/scripts/sign-file", kv);
+	}
+	if (!sf || !is_file(sf)) {
+		free(sf);
+		_cleanup_free_ char *ksrc = kernel_source_dir_for(s, NULL, k);
+		sf = path_join(ksrc, "scripts/sign-file");
+	}
+	return sf;
 }
 
 void sign_prepare(struct dkms *d, const char *k, struct sign_plan *sp)
 {
 	const struct settings *s = &d->s;
 	*sp = (struct sign_plan){0};
-	char *sf = NULL;
-	if (!str_empty(s->sign_file)) {
-		sf = expand_kernelver(s->sign_file, k);
-	} else {
-		const char *dist = s->running_distribution ? s->running_distribution : "";
-		if (startswith(dist, "debian")) {
-			/* ${kernelver%.*}: the kernel version without its last dotted part */
-			_cleanup_free_ char *kv = xstrdup(k);
-			char *dot = strrchr(kv, '.');
-			if (dot)
-				*dot = '\0';
-			sf = xasprintf("/usr/lib/linux-kbuild-%s/scripts/sign-file", kv);
-		}
-		if (!sf || !is_file(sf)) {
-			free(sf);
-			_cleanup_free_ char *ksrc = kernel_source_dir_for(s, NULL, k);
-			sf = path_join(ksrc, "scripts/sign-file");
-		}
-	}
+	char *sf = find_sign_file(s, k);
 	info("Sign command: %s", sf);
 	if (!is_file(sf) || access(sf, X_OK) != 0) {
 		info("Binary %s not found, modules won't be signed", sf);
@@ -84,36 +324,25 @@ void sign_prepare(struct dkms *d, const char *k, struct sign_plan *sp)
 		return;
 	}
 	sp->sign_file = sf;
-	sp->key = !str_empty(s->mok_signing_key) ? expand_kernelver(s->mok_signing_key, k)
-						 : path_join(s->dkms_tree, "mok.key");
-	sp->cert = !str_empty(s->mok_certificate) ? expand_kernelver(s->mok_certificate, k)
-						  : path_join(s->dkms_tree, "mok.pub");
+	mok_paths(s, k, &sp->key, &sp->cert);
 	info("Signing key: %s", sp->key);
 	info("Public certificate (MOK): %s", sp->cert);
-	if (!startswith(sp->key, "pkcs11:") && (!is_file(sp->key) || !is_file(sp->cert))) {
-		info("Certificate or key are missing, generating self signed certificate for MOK...");
-		mkdir_p(s->dkms_tree, 0755);
-		if (mok_generate(sp->key, sp->cert) < 0 || !is_file(sp->key)) {
-			info("Key file %s not found and can't be generated, modules won't be signed", sp->key);
-			return;
-		}
-	}
-	if (!startswith(sp->key, "pkcs11:") && access(sp->key, R_OK) != 0) {
-		error("Signing key %s cannot be read: %s. Modules won't be signed.", sp->key, strerror(errno));
-		return;
-	}
-	if (!is_file(sp->cert)) {
-		info("Certificate file %s not found and can't be generated, modules won't be signed", sp->cert);
+	bool created = false;
+	sp->failed = mok_ensure(s, sp->key, sp->cert, &created);
+	if (sp->failed) {
+		error("%s.\nModules cannot be signed, so the build will fail.", sp->failed);
 		return;
 	}
 	_cleanup_free_ char *ksrc = kernel_source_dir_for(s, d->cli->kernel_source_dir, k);
 	_cleanup_free_ char *cfg = d->cli->kernel_config ? xstrdup(d->cli->kernel_config) : path_join(ksrc, ".config");
 	_cleanup_free_ char *text = NULL;
+	/* the reference's default when the kernel names no hash */
 	sp->hash = xstrdup("sha512");
 	if (read_file(cfg, &text, NULL) == 0) {
-		const char *p = strstr(text, "\nCONFIG_MODULE_SIG_HASH=\"");
+		static const char var[] = "CONFIG_MODULE_SIG_HASH=\"";
+		const char *p = startswith(text, var) ? text : strstr(text, "\nCONFIG_MODULE_SIG_HASH=\"");
 		if (p) {
-			p += strlen("\nCONFIG_MODULE_SIG_HASH=\"");
+			p += (*p == '\n') + strlen(var);
 			size_t n = strcspn(p, "\"\n");
 			if (n) {
 				free(sp->hash);
@@ -129,16 +358,49 @@ int sign_module(const struct sign_plan *sp, const char *ko)
 	char *argv[] = {sp->sign_file, sp->hash, sp->key, sp->cert, (char *)ko, NULL};
 	struct spawn_opts o = {.out_fd = -1, .err_fd = -1, .null_stdin = true};
 	int r = spawn_run(argv, &o);
-	if (r != 0)
-		warn("Signing %s with %s failed.", ko, sp->sign_file);
+	if (r < 0)
+		error("Could not run %s to sign %s: %s", sp->sign_file, ko, strerror(-r));
+	else if (r > 128)
+		error("%s was killed by signal %d while signing %s", sp->sign_file, r - 128, ko);
+	else if (r)
+		error("%s exited with status %d while signing %s", sp->sign_file, r, ko);
 	return r;
 }
 
 void sign_plan_free(struct sign_plan *sp)
 {
+	free(sp->failed);
 	free(sp->sign_file);
 	free(sp->key);
 	free(sp->cert);
 	free(sp->hash);
 	*sp = (struct sign_plan){0};
+}
+
+/* dkms generate_mok: the key pair the builds sign with, created when
+ * missing (newer dkms's action). */
+int action_generate_mok(struct dkms *d)
+{
+	const struct settings *s = &d->s;
+	const char *k = d->cli->kernelver && d->cli->kernelver[0] ? d->cli->kernelver[0] : s->current_kernel;
+	_cleanup_free_ char *key = NULL, *cert = NULL;
+	mok_paths(s, k ? k : "", &key, &cert);
+	info("Signing key: %s", key);
+	info("Public certificate (MOK): %s", cert);
+	if (startswith(key, "pkcs11:")) {
+		info("The signing key is a PKCS#11 token; there is nothing to generate.");
+		return 0;
+	}
+	bool had_both = path_exists(key) && path_exists(cert);
+	bool created = false;
+	_cleanup_free_ char *why = mok_ensure(s, key, cert, &created);
+	if (why) {
+		error("%s.", why);
+		return 1;
+	}
+	if (had_both || !created)
+		info("The key pair already exists; keeping it.");
+	else
+		info("Created the key pair. To enroll the certificate for Secure Boot: mokutil --import %s", cert);
+	return 0;
 }
