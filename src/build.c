@@ -298,6 +298,12 @@ int do_build(struct dkms *d, const char *m, const char *v, const char *k, const 
 
 	struct sign_plan sp = {0};
 	sign_prepare(d, k, &sp);
+	if (sp.failed) {
+		/* the reason is already printed: fail before spending a build */
+		error("Build of %s/%s for kernel %s (%s) stopped: modules cannot be signed.", m, v, k, a);
+		sign_plan_free(&sp);
+		return 1;
+	}
 
 	/* A fresh copy of the source. */
 	rm_rf(build_dir);
