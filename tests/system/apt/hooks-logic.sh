@@ -81,7 +81,7 @@ case $action in
         fi ;;
     install)
         [ "$rc" = 0 ] && sed -i "s|^$m/$v, $k, $a: built|$m/$v, $k, $a: installed|" "$st" ;;
-    remove)
+    remove|unbuild)
         if [ -n "$all" ]; then
             sed -i "\|^$m/$v[,:]|d" "$st"
             rm -rf "${FAKE:?}/dkms/$m/$v"
@@ -179,7 +179,7 @@ reset; add_kernel "$KA" headers; echo 11 >"$T/rc.autoinstall"
 FAKE_UNAME_R=$KA run 11 "$T/hooks/dkms_autoinstaller" start
 expect_calls "autoinstall -k $KA" "status"
 
-CASE="prerm: uninstalls and forgets that kernel's modules, without depmod"
+CASE="prerm: uninstalls and unbuilds that kernel's modules, without depmod"
 reset; add_kernel "$KA" headers
 mkdir -p "/lib/modules/$KA/updates/dkms"
 printf '%s\n' "edu/1.0, $KA, x86_64: installed" "edu/1.0, $KB, x86_64: installed" \
@@ -187,13 +187,13 @@ printf '%s\n' "edu/1.0, $KA, x86_64: installed" "edu/1.0, $KB, x86_64: installed
     "only61/1.0: added" >"$T/status"
 run 0 "$T/hooks/kernel-prerm" "$KA"
 expect_calls "status -k $KA" \
-    "remove -m edu -v 1.0 -k $KA -a x86_64 --no-depmod --no-initrd" \
-    "remove -m foo-bar -v 2.1.3 -k $KA -a x86_64 --no-depmod --no-initrd" \
-    "remove -m warn -v 1 -k $KA -a x86_64 --no-depmod --no-initrd"
+    "unbuild -m edu -v 1.0 -k $KA -a x86_64 --no-depmod --no-initrd" \
+    "unbuild -m foo-bar -v 2.1.3 -k $KA -a x86_64 --no-depmod --no-initrd" \
+    "unbuild -m warn -v 1 -k $KA -a x86_64 --no-depmod --no-initrd"
 [ ! -e "/lib/modules/$KA/updates" ] || fail "$CASE: empty updates/dkms left behind"
 
 CASE="prerm: a failing remove does not fail the hook"
-reset; printf '%s\n' "edu/1.0, $KA, x86_64: installed" >"$T/status"; echo 5 >"$T/rc.remove"
+reset; printf '%s\n' "edu/1.0, $KA, x86_64: installed" >"$T/status"; echo 5 >"$T/rc.unbuild"
 run 0 "$T/hooks/kernel-prerm" "$KA"
 expect_out "WARNING: could not remove edu/1.0"
 
@@ -207,9 +207,9 @@ reset; add_kernel "$KA" headers; printf '%s\n' "edu/1.0, $KA, x86_64: installed"
 run 0 "$T/hooks/40-dkms.install" add "$KA" "/boot/efi/x/$KA" "/boot/vmlinuz-$KA"
 expect_calls "autoinstall -k $KA"
 : >"$T/calls"
-echo 10 >"$T/rc.remove"
+echo 10 >"$T/rc.unbuild"
 run 0 "$T/hooks/40-dkms.install" remove "$KA" "/boot/efi/x/$KA"
-expect_calls "status -k $KA" "remove -m edu -v 1.0 -k $KA -a x86_64 --no-depmod --no-initrd"
+expect_calls "status -k $KA" "unbuild -m edu -v 1.0 -k $KA -a x86_64 --no-depmod --no-initrd"
 
 # common.postinst NAME VERSION [TARBALL_DIR] [ARCH] [OLD_VERSION]
 CASE="common.postinst: usage"
@@ -305,7 +305,7 @@ if command -v bash >/dev/null; then
     printf '%s\n' "edu/1.0, $KA, x86_64: installed" "foo-bar/1.2, $KB, x86_64: installed" >"$T/status"
     printf '%s\n' "usr/lib/modules/$KA/" "usr/src/foo-bar-1.2/dkms.conf" >"$T/in"
     run 0 "$T/hooks/dkms-hook" remove <"$T/in"
-    expect_calls "status -k $KA" "remove -m edu -v 1.0 -k $KA -a x86_64" \
+    expect_calls "status -k $KA" "unbuild -m edu -v 1.0 -k $KA -a x86_64" \
         "status -m foo-bar -v 1.2" "remove -m foo-bar -v 1.2 --all"
 
     CASE="alpm: no-autoinstall"
