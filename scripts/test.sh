@@ -7,9 +7,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-suites=(unit cli integration system)
+suites=(unit cli integration corpus system)
 setup_args=(--system)
-if [ "${1:-}" = --quick ]; then suites=(unit cli integration); setup_args=(); fi
+if [ "${1:-}" = --quick ]; then suites=(unit cli integration corpus); setup_args=(); fi
 
 ./scripts/setup-deps.sh "${setup_args[@]}" || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 
