@@ -75,7 +75,7 @@ show_last() {
     echo "--- stdout:" >&2; sed 's/^/  /' "$OUT" >&2
     echo "--- stderr:" >&2; sed 's/^/  /' "$ERR" >&2
 }
-cleanup_capture() { rm -f "$OUT" "$ERR"; }
+cleanup_capture() { rm -f "$OUT" "$ERR" "$OUT.ref" "$OUT.ours"; }
 
 # step WANT ARGS...: run the program under test with ARGS on $T and require
 # exit code WANT.
