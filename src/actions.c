@@ -13,7 +13,7 @@
 #include "tree.h"
 
 
-static int check_module_args(struct dkms *d, const char *action)
+int dkms_check_module_args(struct dkms *d, const char *action)
 {
 	if (!str_empty(d->cli->module) && !str_empty(d->cli->module_version)) {
 		if (!name_is_safe(d->cli->module) || !name_is_safe(d->cli->module_version)) {
@@ -117,7 +117,7 @@ int action_add(struct dkms *d)
 		error("Adding from an archive is done with the ldtarball action.");
 		return 2;
 	}
-	int r = check_module_args(d, "add");
+	int r = dkms_check_module_args(d, "add");
 	if (r)
 		return r;
 	return do_add(d, c->module, c->module_version);
@@ -155,7 +155,7 @@ int action_build(struct dkms *d)
 	int r = resolve_source_arg(d);
 	if (r)
 		return r;
-	if ((r = check_module_args(d, "build")))
+	if ((r = dkms_check_module_args(d, "build")))
 		return r;
 	int last = 0;
 	for (size_t i = 0; c->kernelver[i]; i++) {
@@ -180,7 +180,7 @@ int action_install(struct dkms *d)
 	int r = resolve_source_arg(d);
 	if (r)
 		return r;
-	if ((r = check_module_args(d, "install")))
+	if ((r = dkms_check_module_args(d, "install")))
 		return r;
 	int last = 0;
 	for (size_t i = 0; c->kernelver[i]; i++) {
@@ -251,7 +251,7 @@ static int maybe_unbuild(struct dkms *d, const char *k, const char *a)
 
 static int pre_checks(struct dkms *d, const char *action)
 {
-	int r = check_module_args(d, action);
+	int r = dkms_check_module_args(d, action);
 	if (r)
 		return r;
 	return module_is_added_or_die(d);

@@ -39,6 +39,10 @@ void dkms_note_depmod(struct dkms *d, const char *kernelver);
 int dkms_run_depmod(struct dkms *d, const char *kernelver);
 int dkms_flush_depmod(struct dkms *d);
 
+/* Module and version given on the command line and usable as names;
+ * else the reference's message and exit code 1. */
+int dkms_check_module_args(struct dkms *d, const char *action);
+
 /* Actions. */
 int action_add(struct dkms *d);
 int action_build(struct dkms *d);

@@ -327,28 +327,10 @@ static int tar_write_file(const char *dir, const char *name, const struct mk_pla
 	return 0;
 }
 
-static int need_module_args(struct dkms *d, const char *action)
-{
-	const char *m = d->cli->module, *v = d->cli->module_version;
-	if (str_empty(m) || str_empty(v)) {
-		error("Arguments <module> and <module-version> are not specified.\n"
-		      "Usage: %s <module>/<module-version> or\n"
-		      "       %s -m <module>/<module-version> or\n"
-		      "       %s -m <module> -v <module-version>",
-		      action, action, action);
-		return 1;
-	}
-	if (!name_is_safe(m) || !name_is_safe(v)) {
-		error("Invalid module name or version '%s/%s'.", m, v);
-		return 1;
-	}
-	return 0;
-}
-
 int action_mktarball(struct dkms *d)
 {
 	struct cli *c = d->cli;
-	int r = need_module_args(d, "mktarball");
+	int r = dkms_check_module_args(d, "mktarball");
 	if (r)
 		return r;
 	const char *m = c->module, *v = c->module_version;
