@@ -156,18 +156,29 @@ char *find_module_file(const char *dir, const char *name, const char *compressed
 	return NULL;
 }
 
+/* One libkmod context for the process, reading no modprobe.d
+ * configuration: only module files are looked at. */
+static struct kmod_ctx *kmod_context(void)
+{
+	static struct kmod_ctx *ctx;
+	static const char *const no_config[] = {NULL};
+	if (!ctx) {
+		ctx = kmod_new(NULL, no_config);
+		if (ctx)
+			kmod_set_log_priority(ctx, 0);
+	}
+	return ctx;
+}
+
 static int modinfo_fields(const char *ko_path, const char *const *keys, char **out)
 {
-	struct kmod_ctx *ctx = kmod_new(NULL, NULL);
+	struct kmod_ctx *ctx = kmod_context();
 	if (!ctx)
 		return -1;
-	kmod_set_log_priority(ctx, 0);
 	struct kmod_module *mod = NULL;
 	int r = kmod_module_new_from_path(ctx, ko_path, &mod);
-	if (r < 0) {
-		kmod_unref(ctx);
+	if (r < 0)
 		return r;
-	}
 	struct kmod_list *list = NULL, *l;
 	r = kmod_module_get_info(mod, &list);
 	if (r >= 0) {
@@ -181,7 +192,6 @@ static int modinfo_fields(const char *ko_path, const char *const *keys, char **o
 		r = 0;
 	}
 	kmod_module_unref(mod);
-	kmod_unref(ctx);
 	return r;
 }
 
