@@ -9,7 +9,9 @@
 # 6.12, then `apt-get remove` the 6.1 image, and check what a user's machine
 # would have: apt succeeded, the modules are installed for the kernels they
 # build for and depmod knows them, the failure is reported in apt's output,
-# and removing a kernel takes its modules away.
+# and removing a kernel takes its modules away.  The 6.12 image comes before
+# its headers, so that the warning about missing headers and the
+# header_postinst.d hook are exercised too.
 #
 # Needs root, debootstrap and the Debian archive (deb.debian.org) through apt.
 #   DKMS_APT_BUILDDIR         where our dkms is built with --prefix=/usr
@@ -40,12 +42,15 @@ OLD=oldclass OLD_V=1.0
 # -- our dkms, built for /usr -----------------------------------------------
 if [ -z "${DKMS_APT_REF:-}" ]; then
     step "building our dkms in $BUILD"
+    mkdir -p "$BUILD"
+    exec 8>"$BUILD.lock"
+    flock 8     # one build at a time in $BUILD; released at exit
     if [ ! -f "$BUILD/build.ninja" ]; then
-        nice meson setup "$BUILD" "$SRCDIR" --prefix=/usr >"${TMPDIR:-/tmp}/dkms-apt-setup.log" 2>&1 ||
-            { cat "${TMPDIR:-/tmp}/dkms-apt-setup.log"; fail "meson setup failed"; }
+        nice meson setup "$BUILD" "$SRCDIR" --prefix=/usr >"$BUILD.setup.log" 2>&1 ||
+            { cat "$BUILD.setup.log"; fail "meson setup failed"; }
     fi
-    nice meson compile -C "$BUILD" >"${TMPDIR:-/tmp}/dkms-apt-compile.log" 2>&1 ||
-        { tail -n 30 "${TMPDIR:-/tmp}/dkms-apt-compile.log"; fail "building our dkms failed"; }
+    nice meson compile -C "$BUILD" >"$BUILD.compile.log" 2>&1 ||
+        { tail -n 30 "$BUILD.compile.log"; fail "building our dkms failed"; }
 fi
 
 # -- the root ------------------------------------------------------------------
@@ -159,8 +164,17 @@ expect_state "$OLD/$OLD_V" "$K61" installed
 expect_ko "$K61" "$EDU"
 expect_ko "$K61" "$OLD"
 
-# -- kernel 6.12: oldclass no longer builds --------------------------------------
-apt_step install-612 install "linux-image-$K612" "linux-headers-$K612"
+# -- kernel 6.12, image first: no headers, nothing built, a clear warning ----
+apt_step image-612 install "linux-image-$K612"
+grep -q "install the linux-headers-$K612 package" "$L/image-612.log" ||
+    fail "apt's output does not name the missing linux-headers-$K612 package"
+if status | grep -qF ", $K612, "; then
+    fail "modules were built for $K612 without its headers:
+$(status)"
+fi
+
+# -- then its headers: header_postinst.d builds; oldclass no longer builds ----
+apt_step install-612 install "linux-headers-$K612"
 status | sed 's/^/    status: /'
 expect_state "$EDU/$EDU_V" "$K612" installed
 expect_ko "$K612" "$EDU"
