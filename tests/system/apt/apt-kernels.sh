@@ -21,6 +21,8 @@
 #   DKMS_APT_REF=1            use Debian's dkms package instead of ours, to
 #                             check the test itself
 #   DKMS_TEST_KEEP=1          keep the root afterwards
+# With DKMS_APT_REF=1 the test fails at the 6.12 headers step: Debian's dkms
+# 3.0.10 makes the kernel's postinst fail when a module does not build.
 . "$(dirname "$0")/../../lib.sh"
 . "$SRCDIR/tests/system/apt/chroot-lib.sh"
 chroot_need
@@ -60,7 +62,7 @@ L=$(dirname "$R")     # logs go next to the root
 seed_debs "linux-image-${K61}_*.deb" "linux-headers-${K61}_*.deb" "linux-headers-${K61%-amd64}-common_*.deb" \
     "linux-image-${K612}_*.deb" "linux-headers-${K612}_*.deb" "linux-headers-${K612%-amd64}-common_*.deb" \
     "linux-kbuild-*.deb" "linux-compiler-gcc-12-x86_*.deb" "linux-base_*.deb"
-in_root apt-get update -qq >"$L/update.log" 2>&1 || { cat "$L/update.log"; fail "apt-get update in the root failed"; }
+in_root apt-get update -qq >"$L/update.log" 2>&1 || { cat "$L/update.log"; skip "the Debian archive is unreachable (apt-get update failed in the root)"; }
 
 if [ -z "${DKMS_APT_REAL_INITRAMFS:-}" ]; then
     # Initrds are not what this test is about and cost a minute each.
@@ -203,7 +205,7 @@ done
 grep -q "removing $EDU/$EDU_V from kernel $K61" "$L/remove-61.log" ||
     fail "apt's output does not show the prerm hook removing $EDU/$EDU_V"
 # Both stay registered, to be built for the next kernel.
-status | grep -q "^$OLD/$OLD_V[,:]" || fail "$OLD/$OLD_V is no longer registered:
+status | grep -q "^$OLD/${OLD_V}[,:]" || fail "$OLD/$OLD_V is no longer registered:
 $(status)"
 expect_state "$EDU/$EDU_V" "$K612" installed
 expect_ko "$K612" "$EDU"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Throwaway Debian bookworm roots for the package-manager system tests.
 # Source it after tests/lib.sh.  Needs root and debootstrap.
 #
@@ -93,9 +94,10 @@ _umount_under() {
     local d=$1 m
     [ -d "$d" ] || return 0
     d=$(cd "$d" && pwd -P)
-    for m in $(awk -v d="$d" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
-        umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
-    done
+    awk -v d="$d" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+        while IFS= read -r m; do
+            umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+        done
 }
 
 _mounted_under() {

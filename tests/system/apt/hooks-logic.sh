@@ -25,11 +25,21 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$T"/{bin,sbin,lib/dkms,hooks,etc-upper,etc-work,modules,boot,src,dkms}
 
+# Markers: nothing is ever deleted below /etc/dkms, /lib/modules, /boot or
+# /usr/src unless it is this test's scratch copy.
+for d in etc-upper modules boot src; do touch "$T/$d/.dkms-hooks-test"; done
 mount -t overlay overlay -o "lowerdir=/etc,upperdir=$T/etc-upper,workdir=$T/etc-work" /etc ||
     skip "cannot mount an overlay on /etc"
 mount --bind "$T/modules" /usr/lib/modules || skip "cannot bind-mount /usr/lib/modules"
 mount --bind "$T/boot" /boot || skip "cannot bind-mount /boot"
 mount --bind "$T/src" /usr/src || skip "cannot bind-mount /usr/src"
+scratch() { # scratch DIR...: fail unless each DIR is this test's scratch copy
+    local d
+    for d in "$@"; do
+        [ -e "$d/.dkms-hooks-test" ] || fail "$d is not the test's scratch directory; stopping"
+    done
+}
+scratch /etc /lib/modules /boot /usr/src
 rm -rf /etc/dkms
 mkdir -p /etc/dkms/framework.conf.d
 echo "dkms_tree=$T/dkms" >/etc/dkms/framework.conf
@@ -111,6 +121,8 @@ add_kernel() { # add_kernel KERNEL [headers]
 }
 reset() {
     rm -f "$T/calls" "$T/status" "$T"/rc.* /etc/dkms/no-autoinstall
+    scratch /etc /lib/modules /boot /usr/src
+    # shellcheck disable=SC2115
     rm -rf "${T:?}/dkms"/* /lib/modules/* /boot/* /usr/src/*
     touch "$T/calls" "$T/status"
 }
@@ -135,7 +147,8 @@ run() { # run WANT_RC CMD... : output to $T/out
 $(cat "$T/out")"
 }
 
-for hook in kernel-postinst; do
+hook=kernel-postinst  # installed as postinst.d/dkms and header_postinst.d/dkms
+{
     CASE="postinst: autoinstall for the new kernel"
     reset; add_kernel "$KA" headers
     run 0 "$T/hooks/$hook" "$KA"
@@ -167,7 +180,7 @@ for hook in kernel-postinst; do
     reset
     run 0 "$T/hooks/$hook"
     expect_calls
-done
+}
 
 CASE="autoinstaller: usage"
 reset
