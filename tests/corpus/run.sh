@@ -12,6 +12,8 @@
 #                    directory for a run of the whole corpus, otherwise
 #                    $CACHE/last)
 #   --no-sandbox     do not enter a private mount namespace (see below)
+#   --report-only    run nothing: write the table from the results kept in
+#                    $CACHE/runs by earlier runs
 #
 # For every package: `apt-get download` into $CACHE/debs, `dpkg -x`, take the
 # source under usr/src/<name>-<version>/, then for each implementation in its
@@ -79,10 +81,11 @@ while [ $# -gt 0 ]; do
     case $1 in
         --quick) quick=1 ;;
         --impl) shift; case ${1:-} in ref) impls=(ref) ;; ours) impls=(ours) ;;
-                both) impls=(ref ours) ;; *) usage ;; esac ;;
+                both) impls=(ref ours) ;; none) impls=() ;; *) usage ;; esac ;;
         --reuse-ref) reuse_ref=1 ;;
         --out) shift; out=${1:-}; [ -n "$out" ] || usage ;;
         --no-sandbox) sandbox=0 ;;
+        --report-only) impls=() ;;
         -h|--help) usage ;;
         -*) usage ;;
         *) pkgs+=("$1") ;;
@@ -101,7 +104,7 @@ out=$(cd "$out" && pwd)
 
 log() { echo "corpus: $*" >&2; }
 
-for i in "${impls[@]}"; do
+for i in ${impls[@]+"${impls[@]}"}; do
     case $i in
         ref) [ -x "$REF_DKMS" ] || { log "reference dkms not found at $REF_DKMS"; exit 2; } ;;
         ours) [ -x "$DKMS" ] || { log "our dkms not found at $DKMS (set DKMS=)"; exit 2; } ;;
@@ -114,7 +117,9 @@ done
 # ---------------------------------------------------------------- fetching --
 # Everything that needs the network or dpkg happens here, before the
 # sandbox is entered.
-if [ -z "${CORPUS_IN_NS:-}" ]; then
+if [ ${#impls[@]} = 0 ]; then
+    :
+elif [ -z "${CORPUS_IN_NS:-}" ]; then
     need=()
     for p in $BASE_DEPS; do
         dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
@@ -127,7 +132,8 @@ if [ -z "${CORPUS_IN_NS:-}" ]; then
     if [ ${#need[@]} -gt 0 ]; then
         log "installing build dependencies: ${need[*]}"
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-            -o DPkg::Lock::Timeout=600 "${need[@]}" >&2 || { log "apt-get install failed"; exit 2; }
+            -o DPkg::Lock::Timeout=600 "${need[@]}" > "$CACHE/apt.log" 2>&1 \
+            || { tail -20 "$CACHE/apt.log" >&2; log "apt-get install failed"; exit 2; }
     fi
     for pkg in "${pkgs[@]}"; do
         if ! ls "$CACHE/debs/${pkg}_"*.deb >/dev/null 2>&1; then
@@ -244,7 +250,7 @@ run_impl() {
 }
 
 for pkg in "${pkgs[@]}"; do
-    for impl in "${impls[@]}"; do
+    for impl in ${impls[@]+"${impls[@]}"}; do
         R=$CACHE/runs/$pkg/$impl
         if [ "$impl" = ref ] && [ $reuse_ref = 1 ] && [ -e "$R/done" ] \
             && [ "$(cat "$R/deb" 2>/dev/null)" = "$(cat "$CACHE/src/$pkg/.from")" ]; then
