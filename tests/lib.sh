@@ -39,7 +39,10 @@ tdkms() {
 
 # tref ARGS...: the same with the reference (depmod is never run by it here:
 # it would write to the machine's own /lib/modules).
+# The reference keeps its signing key at /var/lib/dkms/mok.key whatever
+# --dkmstree says; the environment moves it into the throwaway root.
 tref() {
+    mok_signing_key="$T/dkms/mok.key" mok_certificate="$T/dkms/mok.pub" \
     "$REF_DKMS" --dkmstree "$T/dkms" --sourcetree "$T/src" --installtree "$T/lib/modules" --no-depmod "$@"
 }
 
