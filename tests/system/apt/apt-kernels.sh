@@ -15,7 +15,7 @@
 #
 # Needs root, debootstrap and the Debian archive (deb.debian.org) through apt.
 #   DKMS_APT_BUILDDIR         where our dkms is built with --prefix=/usr
-#                             (default /tmp/dkms-apt-build)
+#                             (default /tmp/dkms-apt-build-<hash of SRCDIR>)
 #   DKMS_APT_REAL_INITRAMFS=1 let initramfs-tools build real initrds (slower;
 #                             by default update-initramfs only logs its calls)
 #   DKMS_APT_REF=1            use Debian's dkms package instead of ours, to
@@ -30,7 +30,8 @@ chroot_enter "$@"
 
 START=$SECONDS
 step() { echo "== [$((SECONDS - START))s] $*"; }
-BUILD=${DKMS_APT_BUILDDIR:-/tmp/dkms-apt-build}
+# One build directory per source tree (a stale one would build other sources).
+BUILD=${DKMS_APT_BUILDDIR:-${TMPDIR:-/tmp}/dkms-apt-build-$(printf '%s' "$SRCDIR" | sha256sum | cut -c1-8)}
 EDU_SRC=$SRCDIR/examples/edu-dkms
 OLD_SRC=$SRCDIR/tests/system/apt/oldclass-1.0
 [ -f "$EDU_SRC/dkms.conf" ] || fail "examples/edu-dkms/dkms.conf is missing"
