@@ -140,7 +140,9 @@ static void test_overrides_and_exclusive(void **state)
 	assert_true(mc.build_exclude);
 	assert_false(mc.autoinstall);
 	module_conf_free(&mc);
-	unlink(path_join(root, "etc/dkms/shellconf.conf"));
+	char *override = path_join(root, "etc/dkms/shellconf.conf");
+	unlink(override);
+	free(override);
 	assert_int_equal(load(&s, "src/ex-1.0/dkms.conf", "6.1.0-56-amd64", &mc), 0);
 	assert_false(mc.build_exclude);
 	module_conf_free(&mc);
