@@ -13,6 +13,7 @@
 #include "dkms.h"
 #include "kernel.h"
 #include "log.h"
+#include "sign.h"
 #include "tree.h"
 
 
@@ -173,6 +174,13 @@ static int autoinstall_kernel(struct dkms *d, const char *k, const char *a)
 		return 0;
 	}
 
+	/* The signing key is made here, once, not by parallel builds racing
+	 * to create it. */
+	struct sign_plan sp = {0};
+	if (nj > 1) {
+		sign_prepare(d, k, &sp);
+		sign_plan_free(&sp);
+	}
 	run_jobs(d, jobs, nj, &installed, k, a);
 	dkms_note_depmod(d, k);
 	dkms_flush_depmod(d);
