@@ -1,0 +1,76 @@
+#!/bin/bash
+# The reference's less common options and directives, on fake builds (a
+# script that makes a file named like a module): --directive, -c,
+# OBSOLETE_BY with and without --force, a same-named module already in the
+# kernel with and without --force-version-override, --symlink-modules.
+. "$(dirname "$0")/../lib.sh"
+K=6.1.0-56-amd64
+mkroot "$K"
+mkdir -p "$T/ksrc/include" "$T/src/opt-1.0"
+export sign_file=/nonexistent
+cat > "$T/src/opt-1.0/build.sh" <<'S'
+#!/bin/sh
+echo "${1:-default}" > built-by
+echo module > opt.ko
+S
+chmod +x "$T/src/opt-1.0/build.sh"
+cat > "$T/src/opt-1.0/dkms.conf" <<'S'
+PACKAGE_NAME=opt
+PACKAGE_VERSION=1.0
+BUILT_MODULE_NAME[0]=opt
+DEST_MODULE_LOCATION[0]=/extra
+MAKE[0]="./build.sh"
+CLEAN=true
+STRIP[0]=no
+POST_BUILD="post_build.sh"
+S
+# POST_BUILD keeps a copy of what the build saw, in the source tree
+cat > "$T/src/opt-1.0/post_build.sh" <<S
+#!/bin/sh
+cp built-by "$T/built-by"
+S
+chmod +x "$T/src/opt-1.0/post_build.sh"
+kd() { tdkms --kernelsourcedir "$T/ksrc" --no-depmod "$@"; }
+inst="$T/lib/modules/$K/updates/dkms/opt.ko"
+
+expect_rc 0 kd add opt/1.0
+# --directive overrides a directive of dkms.conf
+expect_rc 0 kd build opt/1.0 -k "$K" "--directive=MAKE=./build.sh from-directive"
+[ "$(cat "$T/built-by")" = from-directive ] || fail "--directive did not replace MAKE[0]"
+expect_rc 0 kd unbuild opt/1.0 -k "$K"
+# -c reads another dkms.conf
+sed 's|MAKE\[0\]=.*|MAKE[0]="./build.sh from-c"|' "$T/src/opt-1.0/dkms.conf" > "$T/alt.conf"
+expect_rc 0 kd build opt/1.0 -k "$K" -c "$T/alt.conf"
+[ "$(cat "$T/built-by")" = from-c ] || fail "-c did not read the other dkms.conf"
+
+# --symlink-modules: the installed module is a link into the tree
+expect_rc 0 kd install opt/1.0 -k "$K" --symlink-modules
+[ -L "$inst" ] || fail "--symlink-modules installed a copy"
+[ "$(readlink -f "$inst")" = "$(readlink -f "$T/dkms/opt/1.0/$K/$ARCH/module/opt.ko")" ] || fail "the link points elsewhere"
+expect_rc 0 kd uninstall opt/1.0 -k "$K"
+[ ! -e "$inst" ] || fail "uninstall left the module"
+
+# a module of the same name and version already in the kernel: not
+# replaced, unless --force-version-override
+mkdir -p "$T/lib/modules/$K/kernel/drivers/misc"
+echo module > "$T/lib/modules/$K/kernel/drivers/misc/opt.ko"
+kd install opt/1.0 -k "$K" >"$T/out" 2>&1
+grep -q "exactly matches" "$T/out" || fail "no version check message: $(cat "$T/out")"
+[ ! -e "$inst" ] || fail "installed over the kernel's own module of the same version"
+kd uninstall opt/1.0 -k "$K" >/dev/null 2>&1
+expect_rc 0 kd install opt/1.0 -k "$K" --force-version-override
+[ -f "$inst" ] || fail "--force-version-override did not install"
+expect_rc 0 kd uninstall opt/1.0 -k "$K"
+rm -r "$T/lib/modules/$K/kernel"
+
+# OBSOLETE_BY: a kernel at or above it does not get the module, unless --force
+echo 'OBSOLETE_BY="6.1.0"' >> "$T/src/opt-1.0/dkms.conf"
+kd install opt/1.0 -k "$K" >"$T/out" 2>&1
+grep -q "obsoleted" "$T/out" || fail "no OBSOLETE_BY message: $(cat "$T/out")"
+[ ! -e "$inst" ] || fail "installed on a kernel that obsoletes it"
+kd uninstall opt/1.0 -k "$K" >/dev/null 2>&1
+expect_rc 0 kd install opt/1.0 -k "$K" --force
+[ -f "$inst" ] || fail "--force did not install over OBSOLETE_BY"
+expect_rc 0 kd remove opt/1.0 --all
+[ ! -e "$T/dkms/opt" ] && [ ! -e "$inst" ] || fail "remove left state"
+echo "options ok"
