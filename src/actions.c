@@ -2,6 +2,8 @@
  * uninstall, unbuild, remove, with the reference's per-kernel loops,
  * "already done, skip" rules and exit codes. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -70,6 +72,73 @@ int add_source_tree(struct dkms *d, const char *dir, char **m_out, char **v_out)
 	return 0;
 }
 
+/* --rpm_safe_upgrade: during an RPM upgrade the new package's add runs
+ * before the old package's remove, both children of one rpm process.  add
+ * leaves a note naming the module and that process (its pid and start
+ * time); a remove of the same module under the same process finds the
+ * note, drops it and does nothing. */
+static char *rpm_parent_stamp(pid_t *ppid_out)
+{
+	/* our parent is the package's script; its parent is rpm */
+	_cleanup_free_ char *status = NULL;
+	_cleanup_free_ char *path = xasprintf("/proc/%d/status", (int)getppid());
+	if (read_file(path, &status, NULL) < 0)
+		return NULL;
+	const char *p = strstr(status, "\nPPid:");
+	if (!p)
+		return NULL;
+	pid_t ppid = (pid_t)strtol(p + strlen("\nPPid:"), NULL, 10);
+	_cleanup_free_ char *stat = NULL;
+	_cleanup_free_ char *spath = xasprintf("/proc/%d/stat", (int)ppid);
+	if (read_file(spath, &stat, NULL) < 0)
+		return NULL;
+	/* field 22, after the parenthesised command name */
+	const char *q = strrchr(stat, ')');
+	for (int field = 2; q && field < 22; field++)
+		q = strchr(q + 1, ' ');
+	if (!q)
+		return NULL;
+	*ppid_out = ppid;
+	return xstrndup(q + 1, strcspn(q + 1, " "));
+}
+
+static void rpm_safe_note_add(struct dkms *d, const char *m, const char *v)
+{
+	pid_t ppid;
+	_cleanup_free_ char *stamp = rpm_parent_stamp(&ppid);
+	if (!stamp)
+		return;
+	_cleanup_free_ char *path = xasprintf("%s/dkms_rpm_safe_upgrade_lock.%d.XXXXXX", d->s.tmp_location, (int)ppid);
+	int fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		return;
+	dprintf(fd, "%s-%s\n%s\n", m, v, stamp);
+	close(fd);
+}
+
+/* True when this remove is the second half of an RPM upgrade. */
+static bool rpm_safe_cancels_remove(struct dkms *d, const char *m, const char *v)
+{
+	pid_t ppid;
+	_cleanup_free_ char *stamp = rpm_parent_stamp(&ppid);
+	if (!stamp)
+		return false;
+	_cleanup_free_ char *prefix = xasprintf("dkms_rpm_safe_upgrade_lock.%d.", (int)ppid);
+	_cleanup_free_ char *want = xasprintf("%s-%s\n%s\n", m, v, stamp);
+	_cleanup_strv_ char **names = dir_list(d->s.tmp_location);
+	for (size_t i = 0; names && names[i]; i++) {
+		if (!startswith(names[i], prefix))
+			continue;
+		_cleanup_free_ char *p = path_join(d->s.tmp_location, names[i]);
+		_cleanup_free_ char *text = NULL;
+		if (read_file(p, &text, NULL) == 0 && streq(text, want)) {
+			unlink(p);
+			return true;
+		}
+	}
+	return false;
+}
+
 int do_add(struct dkms *d, const char *m, const char *v)
 {
 	const struct settings *s = &d->s;
@@ -120,6 +189,8 @@ int action_add(struct dkms *d)
 	int r = dkms_check_module_args(d, "add");
 	if (r)
 		return r;
+	if (c->rpm_safe_upgrade)
+		rpm_safe_note_add(d, c->module, c->module_version);
 	return do_add(d, c->module, c->module_version);
 }
 
@@ -289,6 +360,10 @@ int action_remove(struct dkms *d)
 	if (r)
 		return r;
 	const char *m = d->cli->module, *v = d->cli->module_version;
+	if (d->cli->rpm_safe_upgrade && rpm_safe_cancels_remove(d, m, v)) {
+		error("Remove cancelled because --rpm_safe_upgrade scenario detected.");
+		return 0;
+	}
 	for (size_t i = 0; d->cli->kernelver[i]; i++) {
 		maybe_uninstall(d, d->cli->kernelver[i], d->cli->arch[i]);
 		maybe_unbuild(d, d->cli->kernelver[i], d->cli->arch[i]);

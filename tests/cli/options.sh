@@ -73,4 +73,28 @@ expect_rc 0 kd install opt/1.0 -k "$K" --force
 [ -f "$inst" ] || fail "--force did not install over OBSOLETE_BY"
 expect_rc 0 kd remove opt/1.0 --all
 [ ! -e "$T/dkms/opt" ] && [ ! -e "$inst" ] || fail "remove left state"
+
+# --rpm_safe_upgrade: add and remove under one rpm process (an upgrade's
+# new and old scriptlets) leave the module registered; a remove under
+# another process removes it.
+export TMPDIR=$T/tmp
+mkdir -p "$TMPDIR"
+# rpm runs each scriptlet as a child; a scriptlet runs dkms
+cat > "$T/scriptlet" <<S
+#!/bin/bash
+"$DKMS" --dkmstree "$T/dkms" --sourcetree "$T/src" --installtree "$T/lib/modules" --rpm_safe_upgrade "\$@"
+exit \$?
+S
+cat > "$T/rpm" <<S
+#!/bin/bash
+"$T/scriptlet" add opt/1.0
+"$T/scriptlet" remove opt/1.0 --all
+exit 0
+S
+chmod +x "$T/scriptlet" "$T/rpm"
+"$T/rpm" >/dev/null 2>&1
+[ "$(tdkms status)" = "opt/1.0: added" ] || fail "an upgrade's remove removed the module: $(tdkms status)"
+[ -z "$(ls "$TMPDIR")" ] || fail "the upgrade note was not consumed: $(ls "$TMPDIR")"
+expect_rc 0 tdkms --rpm_safe_upgrade remove opt/1.0 --all
+[ ! -e "$T/dkms/opt" ] || fail "a remove outside an upgrade was cancelled"
 echo "options ok"
