@@ -182,7 +182,9 @@ static int autoinstall_kernel(struct dkms *d, const char *k, const char *a)
 		sign_plan_free(&sp);
 	}
 	run_jobs(d, jobs, nj, &installed, k, a);
-	dkms_note_depmod(d, k);
+	for (size_t i = 0; i < nj; i++)
+		if (jobs[i].result == 0)
+			dkms_note_depmod(d, k);
 	dkms_flush_depmod(d);
 
 	int failed = 0;

@@ -92,6 +92,7 @@ int dkms_lock(struct dkms *d)
 
 void dkms_note_depmod(struct dkms *d, const char *kernelver)
 {
+	d->changed = true;
 	if (!strv_contains(d->depmod_kernels, kernelver))
 		strv_pushdup(&d->depmod_kernels, kernelver);
 }

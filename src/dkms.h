@@ -14,6 +14,7 @@ struct dkms {
 	char *jobs;          /* for make -j: "" means unlimited */
 	char **depmod_kernels; /* kernels whose install tree changed */
 	int lock_fd;
+	bool changed;        /* an install tree changed: post_transaction runs */
 	/* the last dkms.conf read, reused as the reference does */
 	struct module_conf conf;
 	char *conf_key;

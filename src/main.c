@@ -171,6 +171,15 @@ int main(int argc, char **argv)
 	int dr = dkms_flush_depmod(&d);
 	if (!r && dr)
 		r = dr;
+	/* post_transaction (framework.conf or environment, as in newer dkms):
+	 * a command run once after any command that changed installed
+	 * modules, autoinstall included. */
+	if (d.changed && !str_empty(d.s.post_transaction)) {
+		info("Running the post_transaction command: %s", d.s.post_transaction);
+		int pr = dkms_run_shell(&d, d.s.post_transaction, NULL, -1, NULL);
+		if (pr != 0)
+			warn("post_transaction \"%s\" exited with status %d.", d.s.post_transaction, pr);
+	}
 out:
 	fflush(stdout);
 	dkms_forget_conf(&d);

@@ -44,7 +44,11 @@ expect_rc 0 kd build opt/1.0 -k "$K" -c "$T/alt.conf"
 [ "$(cat "$T/built-by")" = from-c ] || fail "-c did not read the other dkms.conf"
 
 # --symlink-modules: the installed module is a link into the tree
-expect_rc 0 kd install opt/1.0 -k "$K" --symlink-modules
+post_transaction="touch $T/post-transaction" expect_rc 0 kd install opt/1.0 -k "$K" --symlink-modules
+[ -e "$T/post-transaction" ] || fail "post_transaction did not run after an install"
+rm "$T/post-transaction"
+post_transaction="touch $T/post-transaction" expect_rc 0 tdkms status
+[ ! -e "$T/post-transaction" ] || fail "post_transaction ran after a command that changed nothing"
 [ -L "$inst" ] || fail "--symlink-modules installed a copy"
 [ "$(readlink -f "$inst")" = "$(readlink -f "$T/dkms/opt/1.0/$K/$ARCH/module/opt.ko")" ] || fail "the link points elsewhere"
 expect_rc 0 kd uninstall opt/1.0 -k "$K"
