@@ -23,3 +23,8 @@ bool tarball_symlink_stays_inside(const char *at, const char *target);
 /* The compression the reference's `tar -a` picks for a file name, as a
  * libarchive filter name ("gzip", "xz", ...), or NULL for a plain tar. */
 const char *tarball_filter_for_name(const char *name);
+
+/* Unpacks archive into the empty directory dir, refusing it whole (exit
+ * code 7, after a message naming the entry and why) when any entry is
+ * unsafe.  Returns 0 or the exit code. */
+int tarball_unpack_checked(const char *archive, const char *dir);
