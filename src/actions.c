@@ -167,7 +167,7 @@ int do_add(struct dkms *d, const char *m, const char *v)
 		error("Could not add %s/%s to %s: %s", m, v, s->dkms_tree, strerror(-r));
 		return 1;
 	}
-	run_module_script(d, "post_add", mc->post_add, m, v, k, a, "source", NULL);
+	run_module_script(d, "post_add", mc->post_add, m, v, "source", NULL);
 	return 0;
 }
 
@@ -194,7 +194,7 @@ int action_add(struct dkms *d)
 	return do_add(d, c->module, c->module_version);
 }
 
-static bool module_built(struct dkms *d, const char *m, const char *v, const char *k, const char *a)
+bool dkms_module_built(struct dkms *d, const char *m, const char *v, const char *k, const char *a)
 {
 	_cleanup_free_ char *ka = tree_ka_dir(&d->s, m, v, k, a);
 	_cleanup_free_ char *moddir = path_join(ka, "module");
@@ -208,7 +208,7 @@ static bool module_built(struct dkms *d, const char *m, const char *v, const cha
 
 static bool module_installed(struct dkms *d, const char *m, const char *v, const char *k, const char *a)
 {
-	return module_built(d, m, v, k, a) && tree_link_is_installed(&d->s, m, v, k, a);
+	return dkms_module_built(d, m, v, k, a) && tree_link_is_installed(&d->s, m, v, k, a);
 }
 
 /* Resolve module/version from a source path given instead of a name. */
@@ -231,7 +231,7 @@ int action_build(struct dkms *d)
 	int last = 0;
 	for (size_t i = 0; c->kernelver[i]; i++) {
 		const char *k = c->kernelver[i], *a = c->arch[i];
-		if (tree_is_added(&d->s, c->module, c->module_version) && module_built(d, c->module, c->module_version, k, a)) {
+		if (tree_is_added(&d->s, c->module, c->module_version) && dkms_module_built(d, c->module, c->module_version, k, a)) {
 			if (!c->force) {
 				info("Module %s/%s already built for kernel %s (%s), skip. You may override by specifying --force.",
 				     c->module, c->module_version, k, a);
@@ -313,7 +313,7 @@ int do_unbuild(struct dkms *d, const char *m, const char *v, const char *k, cons
 static int maybe_unbuild(struct dkms *d, const char *k, const char *a)
 {
 	const char *m = d->cli->module, *v = d->cli->module_version;
-	if (!module_built(d, m, v, k, a)) {
+	if (!dkms_module_built(d, m, v, k, a)) {
 		info("Module %s %s is not built for kernel %s (%s). Skipping...", m, v, k, a);
 		return 0;
 	}

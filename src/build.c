@@ -79,7 +79,7 @@ static char *make_uname_shim(struct dkms *d, const char *k)
 	return TAKE_PTR(tmpl);
 }
 
-static char **build_env(const char *shim, const char *k, bool keep_cc, const char *cc)
+static char **build_env(const char *shim, bool keep_cc, const char *cc)
 {
 	char **env = env_copy();
 	if (shim) {
@@ -91,14 +91,13 @@ static char **build_env(const char *shim, const char *k, bool keep_cc, const cha
 	for (size_t i = 0; i < ARRAY_SIZE(unset); i++)
 		env_set(&env, unset[i], NULL);
 	env_set(&env, "CC", keep_cc ? cc : NULL);
-	(void)k;
 	return env;
 }
 
 /* Runs a PRE_BUILD/POST_BUILD/... script from <mv>/<dir>/ as the reference
  * does: only when its first word is executable. */
 int run_module_script(struct dkms *d, const char *kind, const char *script, const char *m, const char *v,
-		      const char *k, const char *a, const char *dir, char *const *env)
+		      const char *dir, char *const *env)
 {
 	if (str_empty(script))
 		return 0;
@@ -121,8 +120,6 @@ int run_module_script(struct dkms *d, const char *kind, const char *script, cons
 	_cleanup_free_ char *copy = xstrdup(run);
 	for (char *save = NULL, *w = strtok_r(copy, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save))
 		strv_pushdup(&argv, w);
-	(void)k;
-	(void)a;
 	struct spawn_opts o = {.cwd = cwd, .env = env, .out_fd = -1, .err_fd = -1};
 	fflush(stdout);
 	int r = spawn_run(argv, &o);
@@ -154,10 +151,9 @@ char *first_error_line(const char *log_path)
 	return NULL;
 }
 
-static int build_failed(struct dkms *d, int code, const char *m, const char *v, const char *k, const char *a,
+static int build_failed(int code, const char *m, const char *v, const char *k, const char *a,
 			const char *why, const char *log)
 {
-	(void)d;
 	error("Build of %s/%s for kernel %s (%s) failed: %s", m, v, k, a, why);
 	if (log) {
 		_cleanup_free_ char *first = first_error_line(log);
@@ -354,9 +350,9 @@ int do_build(struct dkms *d, const char *m, const char *v, const char *k, const 
 			cc = xstrndup(p, n);
 		}
 	}
-	char **env_pre = build_env(shim, k, cc != NULL, cc);
-	char **env_make = build_env(shim, k, false, NULL);
-	r = run_module_script(d, "pre_build", mc->pre_build, m, v, k, a, "build", env_pre);
+	char **env_pre = build_env(shim, cc != NULL, cc);
+	char **env_make = build_env(shim, false, NULL);
+	r = run_module_script(d, "pre_build", mc->pre_build, m, v, "build", env_pre);
 	(void)r;
 
 	info_blank();
@@ -364,7 +360,7 @@ int do_build(struct dkms *d, const char *m, const char *v, const char *k, const 
 	_cleanup_free_ char *clean = with_vars(d, m, v, k, a, mc->clean);
 	info("Cleaning build area...");
 	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	dkms_run_shell(d, clean, build_dir, devnull, env_make);
+	dkms_run_shell(clean, build_dir, devnull, env_make);
 
 	_cleanup_free_ char *log = path_join(build_dir, "make.log");
 	int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -381,14 +377,14 @@ int do_build(struct dkms *d, const char *m, const char *v, const char *k, const 
 		make_cmd = xstrdup(mc->make_command);
 	info("%s...", make_cmd);
 	_cleanup_free_ char *make_full = with_vars(d, m, v, k, a, make_cmd);
-	int mr = dkms_run_shell(d, make_full, build_dir, logfd, env_make);
+	int mr = dkms_run_shell(make_full, build_dir, logfd, env_make);
 	if (logfd >= 0)
 		close(logfd);
 	if (mr != 0) {
 		_cleanup_free_ char *why = mr < 0 ? xasprintf("make could not be run: %s", strerror(-mr))
 			: mr > 128 ? xasprintf("make was killed by signal %d", mr - 128)
 				   : xasprintf("make exited with status %d", mr);
-		r = build_failed(d, 10, m, v, k, a, why, log);
+		r = build_failed(10, m, v, k, a, why, log);
 		goto out;
 	}
 	for (size_t i = 0; i < mc->n_mods; i++) {
@@ -398,13 +394,13 @@ int do_build(struct dkms *d, const char *m, const char *v, const char *k, const 
 			_cleanup_free_ char *why = xasprintf(
 				"make succeeded but %s%s.ko was not produced (check BUILT_MODULE_NAME and BUILT_MODULE_LOCATION in dkms.conf)",
 				cm->built_location, cm->built_name);
-			r = build_failed(d, 7, m, v, k, a, why, log);
+			r = build_failed(7, m, v, k, a, why, log);
 			goto out;
 		}
 		_cleanup_free_ char *rel = module_vermagic_release(ko);
 		if (rel && !streq(rel, k)) {
 			_cleanup_free_ char *why = xasprintf("%s.ko was built for kernel %s, not %s", cm->built_name, rel, k);
-			r = build_failed(d, 10, m, v, k, a, why, log);
+			r = build_failed(10, m, v, k, a, why, log);
 			goto out;
 		}
 	}
@@ -413,10 +409,10 @@ int do_build(struct dkms *d, const char *m, const char *v, const char *k, const 
 	if (r)
 		goto out;
 
-	run_module_script(d, "post_build", mc->post_build, m, v, k, a, "build", env_make);
+	run_module_script(d, "post_build", mc->post_build, m, v, "build", env_make);
 
 	info("Cleaning build area...");
-	dkms_run_shell(d, clean, build_dir, devnull, env_make);
+	dkms_run_shell(clean, build_dir, devnull, env_make);
 	rm_rf(build_dir);
 	r = 0;
 out:

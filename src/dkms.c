@@ -51,9 +51,8 @@ void dkms_forget_conf(struct dkms *d)
 	d->conf_key = NULL;
 }
 
-int dkms_run_shell(struct dkms *d, const char *cmd, const char *cwd, int out_fd, char *const *env)
+int dkms_run_shell(const char *cmd, const char *cwd, int out_fd, char *const *env)
 {
-	(void)d;
 	char *argv[] = {"bash", "-c", (char *)cmd, NULL};
 	struct spawn_opts o = {.cwd = cwd, .env = env, .out_fd = out_fd, .err_fd = out_fd, .null_stdin = true};
 	fflush(stdout);

@@ -29,7 +29,7 @@ int dkms_read_conf(struct dkms *d, const char *m, const char *v, const char *k, 
 void dkms_forget_conf(struct dkms *d);
 
 /* Runs a command line with bash, as the reference's invoke_command does. */
-int dkms_run_shell(struct dkms *d, const char *cmd, const char *cwd, int out_fd, char *const *env);
+int dkms_run_shell(const char *cmd, const char *cwd, int out_fd, char *const *env);
 
 /* Take the tree's lock (exclusive; waits with a message). */
 int dkms_lock(struct dkms *d);
@@ -43,6 +43,10 @@ int dkms_flush_depmod(struct dkms *d);
 /* Module and version given on the command line and usable as names;
  * else the reference's message and exit code 1. */
 int dkms_check_module_args(struct dkms *d, const char *action);
+
+/* <k>/<a>/module/ holds every module dkms.conf names (the reference's
+ * is_module_built). */
+bool dkms_module_built(struct dkms *d, const char *m, const char *v, const char *k, const char *a);
 
 /* Actions. */
 int action_add(struct dkms *d);
@@ -64,7 +68,7 @@ int do_unbuild(struct dkms *d, const char *m, const char *v, const char *k, cons
 /* Runs a PRE_BUILD/POST_BUILD/PRE_INSTALL/... script found in the
  * module's <dir> ("build" or "source"), as the reference does. */
 int run_module_script(struct dkms *d, const char *kind, const char *script, const char *m, const char *v,
-		      const char *k, const char *a, const char *dir, char *const *env);
+		      const char *dir, char *const *env);
 /* The first line of a build log that tells what went wrong. */
 char *first_error_line(const char *log_path);
 /* Where module i of a conf is installed for kernel k, or NULL. */

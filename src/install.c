@@ -201,10 +201,7 @@ int do_install(struct dkms *d, const char *m, const char *v, const char *k, cons
 	const struct settings *s = &d->s;
 	const struct module_conf *mc;
 	int r;
-	bool built = false;
-	if (tree_is_added(s, m, v) && (r = dkms_read_conf(d, m, v, k, a, NULL, &mc)) == 0)
-		built = tree_is_built(s, m, v, k, a, mc);
-	if (!built) {
+	if (!tree_is_added(s, m, v) || !dkms_module_built(d, m, v, k, a)) {
 		r = do_build(d, m, v, k, a);
 		if (r)
 			return r;
@@ -236,7 +233,7 @@ int do_install(struct dkms *d, const char *m, const char *v, const char *k, cons
 			continue;
 		}
 		if (i == 0) {
-			int pr = run_module_script(d, "pre_install", mc->pre_install, m, v, k, a, "source", NULL);
+			int pr = run_module_script(d, "pre_install", mc->pre_install, m, v, "source", NULL);
 			if (pr != 0 && !d->cli->force) {
 				error("pre_install failed, aborting install.\nYou may override by specifying --force.");
 				return 101;
@@ -330,7 +327,7 @@ int do_install(struct dkms *d, const char *m, const char *v, const char *k, cons
 		error("Could not mark %s/%s installed for kernel %s (%s): %s", m, v, k, link, strerror(-r));
 		return 6;
 	}
-	run_module_script(d, "post_install", mc->post_install, m, v, k, a, "source", NULL);
+	run_module_script(d, "post_install", mc->post_install, m, v, "source", NULL);
 	dkms_note_depmod(d, k);
 	if (mc->remake_initrd)
 		initramfs_note(d, k);
@@ -427,7 +424,7 @@ int do_uninstall(struct dkms *d, const char *m, const char *v, const char *k, co
 	} else {
 		info("This module version was INACTIVE for this kernel.");
 	}
-	run_module_script(d, "post_remove", mc->post_remove, m, v, k, a, "source", NULL);
+	run_module_script(d, "post_remove", mc->post_remove, m, v, "source", NULL);
 	dkms_note_depmod(d, k);
 	if (was_active && mc->remake_initrd)
 		initramfs_note(d, k);

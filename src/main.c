@@ -176,7 +176,7 @@ int main(int argc, char **argv)
 	 * modules, autoinstall included. */
 	if (d.changed && !str_empty(d.s.post_transaction)) {
 		info("Running the post_transaction command: %s", d.s.post_transaction);
-		int pr = dkms_run_shell(&d, d.s.post_transaction, NULL, -1, NULL);
+		int pr = dkms_run_shell(d.s.post_transaction, NULL, -1, NULL);
 		if (pr != 0)
 			warn("post_transaction \"%s\" exited with status %d.", d.s.post_transaction, pr);
 	}

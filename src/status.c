@@ -2,6 +2,7 @@
  *   name/version: added
  *   name/version, kernel, arch: built|installed[ (warnings)]
  * and, with --json, the same facts as JSON. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -66,25 +67,8 @@ static void collect(struct dkms *d, const char *fm, const char *fv, const char *
 				_cleanup_free_ char *k = xstrdup(kas[l]);
 				char *a = strchr(k, '/');
 				*a++ = '\0';
-				_cleanup_free_ char *moddir = xasprintf("%s/%s/%s/%s/%s/module", d->s.dkms_tree, m, v, k, a);
-				if (!is_dir(moddir))
-					continue;
 				const struct module_conf *mc;
-				int saved_err = dup(2);
-				/* the reference reads dkms.conf here with stderr silenced */
-				FILE *null = fopen("/dev/null", "w");
-				if (null) {
-					fflush(stderr);
-					dup2(fileno(null), 2);
-				}
-				int r = dkms_read_conf(d, m, v, k, a, NULL, &mc);
-				if (null) {
-					fflush(stderr);
-					dup2(saved_err, 2);
-					fclose(null);
-				}
-				close(saved_err);
-				if (r || !tree_is_built(&d->s, m, v, k, a, mc))
+				if (!dkms_module_built(d, m, v, k, a) || dkms_read_conf(d, m, v, k, a, NULL, &mc))
 					continue;
 				any = true;
 				*rows = xrealloc(*rows, (*n + 1) * sizeof(**rows));
@@ -122,6 +106,12 @@ int action_status(struct dkms *d)
 	struct status_row *rows = NULL;
 	size_t n = 0;
 	size_t nk = strv_len(c->kernelver);
+	/* the reference reads each dkms.conf here with stderr silenced */
+	fflush(stderr);
+	int saved_err = dup(2);
+	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (devnull >= 0)
+		dup2(devnull, 2);
 	if (nk == 0) {
 		collect(d, c->module, c->module_version, NULL, c->arch ? c->arch[0] : NULL, &rows, &n);
 	} else {
@@ -129,6 +119,13 @@ int action_status(struct dkms *d)
 			collect(d, c->module, c->module_version, c->kernelver[i],
 				c->arch && i < strv_len(c->arch) ? c->arch[i] : NULL, &rows, &n);
 	}
+	if (devnull >= 0) {
+		fflush(stderr);
+		dup2(saved_err, 2);
+		close(devnull);
+	}
+	if (saved_err >= 0)
+		close(saved_err);
 	if (c->json)
 		printf("[");
 	for (size_t i = 0; i < n; i++) {
