@@ -10,11 +10,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dkms.h"
+#include "actions.h"
+#include "build.h"
+#include "install.h"
 #include "kernel.h"
 #include "log.h"
 #include "sign.h"
 #include "tree.h"
+#include "util/staged.h"
 
 
 struct job {
@@ -51,16 +54,17 @@ static void show_output(const char *path)
  * files.  A job starts once its BUILD_DEPENDS are installed; the CPUs are
  * shared out between the running builds' make -j.  depmod is left to the
  * caller, once for the kernel. */
-static void run_jobs(struct dkms *d, struct job *jobs, size_t nj, char ***installed, const char *k, const char *a)
+static void run_jobs(struct dkms *d, struct job *jobs, size_t nj, char ***installed, const struct kernel_target *t)
 {
-	long cpus = str_empty(d->jobs) ? sysconf(_SC_NPROCESSORS_ONLN) : strtol(d->jobs, NULL, 10);
+	const char *k = t->release, *a = t->arch;
+	long cpus = str_empty(d->opt.jobs) ? sysconf(_SC_NPROCESSORS_ONLN) : strtol(d->opt.jobs, NULL, 10);
 	if (cpus < 1)
 		cpus = 1;
 	size_t max_par = (size_t)cpus < nj ? (size_t)cpus : nj;
 	if (max_par < 1)
 		max_par = 1;
 	size_t running = 0;
-	_cleanup_free_ char *saved_jobs = xstrdup(d->jobs);
+	_cleanup_free_ char *saved_jobs = xstrdup(d->opt.jobs);
 	for (;;) {
 		for (size_t i = 0; i < nj && running < max_par; i++) {
 			struct job *j = &jobs[i];
@@ -80,10 +84,10 @@ static void run_jobs(struct dkms *d, struct job *jobs, size_t nj, char ***instal
 						dup2(fd, 2);
 					}
 				}
-				free(d->jobs);
-				d->jobs = xasprintf("%ld", cpus / (long)max_par > 0 ? cpus / (long)max_par : 1);
+				free(d->opt.jobs);
+				d->opt.jobs = xasprintf("%ld", cpus / (long)max_par > 0 ? cpus / (long)max_par : 1);
 				dkms_forget_conf(d);
-				int r = do_install(d, j->m, j->v, k, a);
+				int r = do_install(d, j->m, j->v, t);
 				fflush(stdout);
 				fflush(stderr);
 				_exit(r);
@@ -122,12 +126,13 @@ static void run_jobs(struct dkms *d, struct job *jobs, size_t nj, char ***instal
 				strv_pushdup(installed, j->m);
 		}
 	}
-	free(d->jobs);
-	d->jobs = TAKE_PTR(saved_jobs);
+	free(d->opt.jobs);
+	d->opt.jobs = TAKE_PTR(saved_jobs);
 }
 
-static int autoinstall_kernel(struct dkms *d, const char *k, const char *a)
+static int autoinstall_kernel(struct dkms *d, const struct kernel_target *t)
 {
+	const char *k = t->release, *a = t->arch;
 	struct job *jobs = NULL;
 	size_t nj = 0;
 	_cleanup_strv_ char **installed = xcalloc(1, sizeof(char *));
@@ -147,7 +152,7 @@ static int autoinstall_kernel(struct dkms *d, const char *k, const char *a)
 				continue;
 			}
 			const struct module_conf *mc;
-			if (dkms_read_conf(d, m, v, k, a, NULL, &mc) != 0)
+			if (dkms_read_conf(d, m, v, t, NULL, &mc) != 0)
 				continue;
 			if (!mc->autoinstall)
 				continue;
@@ -178,14 +183,11 @@ static int autoinstall_kernel(struct dkms *d, const char *k, const char *a)
 	 * to create it. */
 	struct sign_plan sp = {0};
 	if (nj > 1) {
-		sign_prepare(d, k, &sp);
+		sign_prepare(&d->s, t, &sp);
 		sign_plan_free(&sp);
 	}
-	run_jobs(d, jobs, nj, &installed, k, a);
-	for (size_t i = 0; i < nj; i++)
-		if (jobs[i].result == 0)
-			dkms_note_depmod(d, k);
-	dkms_flush_depmod(d);
+	/* each job records its changes for the commit point (commit.h) */
+	run_jobs(d, jobs, nj, &installed, t);
 
 	int failed = 0;
 	info_blank();
@@ -219,7 +221,7 @@ static int autoinstall_kernel(struct dkms *d, const char *k, const char *a)
 	free(jobs);
 	if (failed) {
 		error("One or more modules failed to install during autoinstall.\nRefer to previous errors for more information.");
-		return 11;
+		return EX_AUTOINSTALL;
 	}
 	return 0;
 }
@@ -230,7 +232,7 @@ int action_autoinstall(struct dkms *d)
 	struct cli *c = d->cli;
 	int ret = 0;
 	for (size_t i = 0; c->kernelver[i]; i++) {
-		int r = autoinstall_kernel(d, c->kernelver[i], c->arch[i]);
+		int r = autoinstall_kernel(d, dkms_target(d, c->kernelver[i], c->arch[i]));
 		if (r && !ret)
 			ret = r;
 	}

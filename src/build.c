@@ -1,7 +1,5 @@
-/* build: copy the source into build/, apply patches, PRE_BUILD, make,
- * check and collect the modules, POST_BUILD, clean.  The result is staged
- * under a hidden name and renamed into <kernel>/<arch> at the end, so an
- * interrupted build never looks built. */
+#include "build.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,13 +8,30 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "add.h"
 #include "compress.h"
-#include "dkms.h"
 #include "kernel.h"
 #include "log.h"
 #include "sign.h"
 #include "tree.h"
 #include "util/spawn.h"
+#include "util/staged.h"
+
+/* One build of m/v for kernel t. */
+struct build {
+	struct dkms *d;
+	const char *m, *v;
+	const struct kernel_target *t;
+	const struct module_conf *mc;
+	char *base;       /* <m>/<v>/<kernel>/<arch>: the result */
+	char *build_dir;  /* <m>/<v>/build: the copy being built */
+	char *log;        /* build_dir/make.log */
+	char *clean;      /* the CLEAN command with its variables */
+	char *shim;       /* the uname shim's directory */
+	char **env_pre, **env_make;
+	struct sign_plan sp;
+	int devnull;
+};
 
 /* 'text' quoted for bash. */
 static char *shell_quote(const char *text)
@@ -35,14 +50,13 @@ static char *shell_quote(const char *text)
 
 /* The shell variables the reference has in scope when it evaluates MAKE,
  * CLEAN and the scripts, set (not exported) before the command. */
-static char *with_vars(struct dkms *d, const char *m, const char *v, const char *k, const char *a,
-		       const char *cmd)
+static char *with_vars(const struct build *b, const char *cmd)
 {
-	_cleanup_free_ char *ksrc = kernel_source_dir_for(&d->s, d->cli->kernel_source_dir, k);
+	const struct settings *s = &b->d->s;
 	const char *vars[][2] = {
-		{"kernelver", k}, {"arch", a}, {"kernel_source_dir", ksrc}, {"dkms_tree", d->s.dkms_tree},
-		{"source_tree", d->s.source_tree}, {"install_tree", d->s.install_tree}, {"module", m},
-		{"module_version", v}, {"parallel_jobs", d->jobs},
+		{"kernelver", b->t->release}, {"arch", b->t->arch}, {"kernel_source_dir", b->t->headers_dir},
+		{"dkms_tree", s->dkms_tree}, {"source_tree", s->source_tree}, {"install_tree", s->install_tree},
+		{"module", b->m}, {"module_version", b->v}, {"parallel_jobs", b->d->opt.jobs},
 	};
 	struct strbuf sb = {0};
 	for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
@@ -56,9 +70,9 @@ static char *with_vars(struct dkms *d, const char *m, const char *v, const char 
 /* A directory with a `uname` that answers -r with the target kernel, put
  * first in PATH for the build: Makefiles that ask `uname -r` build for the
  * kernel being built for, not the running one. */
-static char *make_uname_shim(struct dkms *d, const char *k)
+static char *make_uname_shim(const struct settings *s, const char *k)
 {
-	_cleanup_free_ char *tmpl = path_join(d->s.tmp_location, "dkms-uname.XXXXXX");
+	_cleanup_free_ char *tmpl = path_join(s->tmp_location, "dkms-uname.XXXXXX");
 	if (!mkdtemp(tmpl))
 		return NULL;
 	_cleanup_free_ char *path = path_join(tmpl, "uname");
@@ -79,7 +93,7 @@ static char *make_uname_shim(struct dkms *d, const char *k)
 	return TAKE_PTR(tmpl);
 }
 
-static char **build_env(const char *shim, bool keep_cc, const char *cc)
+static char **build_env(const char *shim, const char *cc)
 {
 	char **env = env_copy();
 	if (shim) {
@@ -90,50 +104,16 @@ static char **build_env(const char *shim, bool keep_cc, const char *cc)
 	const char *unset[] = {"CXX", "CFLAGS", "CXXFLAGS", "LDFLAGS"};
 	for (size_t i = 0; i < ARRAY_SIZE(unset); i++)
 		env_set(&env, unset[i], NULL);
-	env_set(&env, "CC", keep_cc ? cc : NULL);
+	env_set(&env, "CC", cc);
 	return env;
 }
 
-/* Runs a PRE_BUILD/POST_BUILD/... script from <mv>/<dir>/ as the reference
- * does: only when its first word is executable. */
-int run_module_script(struct dkms *d, const char *kind, const char *script, const char *m, const char *v,
-		      const char *dir, char *const *env)
-{
-	if (str_empty(script))
-		return 0;
-	_cleanup_free_ char *mv = tree_mv_dir(&d->s, m, v);
-	_cleanup_free_ char *cwd = path_join(mv, dir);
-	_cleanup_free_ char *run = path_join(cwd, script);
-	_cleanup_free_ char *first = xstrdup(run);
-	char *sp = strchr(first, ' ');
-	if (sp)
-		*sp = '\0';
-	if (access(first, X_OK) != 0) {
-		info_blank();
-		warn("The %s script is not executable.", kind);
-		return 0;
-	}
-	info_blank();
-	info("Running the %s script:", kind);
-	/* exec $run: split on blanks, no other expansion */
-	char **argv = NULL;
-	_cleanup_free_ char *copy = xstrdup(run);
-	for (char *save = NULL, *w = strtok_r(copy, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save))
-		strv_pushdup(&argv, w);
-	struct spawn_opts o = {.cwd = cwd, .env = env, .out_fd = -1, .err_fd = -1};
-	fflush(stdout);
-	int r = spawn_run(argv, &o);
-	strv_free(argv);
-	return r;
-}
-
-/* The first line of a build log that a person needs: a compiler error,
- * else make's own error. */
 char *first_error_line(const char *log_path)
 {
 	_cleanup_free_ char *text = NULL;
 	if (read_file(log_path, &text, NULL) < 0)
 		return NULL;
+	/* a compiler error, else make's own */
 	const char *pats[] = {"error:", "Error ", "error "};
 	for (size_t p = 0; p < ARRAY_SIZE(pats); p++) {
 		for (char *line = text; line && *line;) {
@@ -151,15 +131,14 @@ char *first_error_line(const char *log_path)
 	return NULL;
 }
 
-static int build_failed(int code, const char *m, const char *v, const char *k, const char *a,
-			const char *why, const char *log)
+static int build_failed(const struct build *b, int code, const char *why, bool with_log)
 {
-	error("Build of %s/%s for kernel %s (%s) failed: %s", m, v, k, a, why);
-	if (log) {
-		_cleanup_free_ char *first = first_error_line(log);
+	error("Build of %s/%s for kernel %s (%s) failed: %s", b->m, b->v, b->t->release, b->t->arch, why);
+	if (with_log) {
+		_cleanup_free_ char *first = first_error_line(b->log);
 		if (first)
 			fprintf(stderr, "First error: %s\n", first);
-		fprintf(stderr, "Full log: %s\n", log);
+		fprintf(stderr, "Full log: %s\n", b->log);
 	}
 	return code;
 }
@@ -175,253 +154,265 @@ static int compress_module(const char *path, const char *suffix)
 	return unlink(path) < 0 ? -errno : 0;
 }
 
-/* Strips, signs and compresses the built modules into <kernel>/<arch>/,
- * staged under a hidden name and renamed into place. */
-static int collect_modules(struct dkms *d, const struct module_conf *mc, const char *m, const char *v, const char *k,
-			   const char *a, const char *build_dir, const char *log, const struct sign_plan *sp)
+/* Strips, signs and compresses module i into stage_mod. */
+static int collect_one(struct build *b, size_t i, const char *stage_mod)
 {
-	const struct settings *s = &d->s;
-	int r;
-	_cleanup_free_ char *mv = tree_mv_dir(s, m, v);
-	_cleanup_free_ char *base = tree_ka_dir(s, m, v, k, a);
-	/* Stage <kernel>/.<arch>.dkms-staging, then rename into place. */
-	_cleanup_free_ char *kdir = xasprintf("%s/%s", mv, k);
-	_cleanup_free_ char *stage = xasprintf("%s/.%s.dkms-staging", kdir, a);
-	rm_rf(stage);
-	_cleanup_free_ char *stage_log = path_join(stage, "log");
-	_cleanup_free_ char *stage_mod = path_join(stage, "module");
-	if ((r = mkdir_p(stage_log, 0755)) < 0 || (r = mkdir_p(stage_mod, 0755)) < 0) {
-		error("Could not create %s: %s", stage, strerror(-r));
-		return 1;
+	const struct conf_module *cm = &b->mc->mods[i];
+	const char *comp = b->t->module_suffix;
+	_cleanup_free_ char *ko = xasprintf("%s/%s%s.ko", b->build_dir, cm->built_location, cm->built_name);
+	if (cm->strip) {
+		char *argv[] = {"strip", "-g", ko, NULL};
+		struct spawn_opts o = {.out_fd = -1, .err_fd = -1, .null_stdin = true};
+		spawn_run(argv, &o);
 	}
-	_cleanup_free_ char *ksrc = kernel_source_dir_for(s, d->cli->kernel_source_dir, k);
-	_cleanup_free_ char *kc = d->cli->kernel_config ? xstrdup(d->cli->kernel_config) : path_join(ksrc, ".config");
-	if (is_file(kc)) {
-		_cleanup_free_ char *dst = path_join(stage_log, ".config");
-		copy_file(kc, dst, 0644);
-	}
-	_cleanup_free_ char *final_log = path_join(stage_log, "make.log");
-	if (rename(log, final_log) < 0)
-		copy_file(log, final_log, 0644);
-	const char *comp = kernel_module_compression(s, k);
-	for (size_t i = 0; i < mc->n_mods; i++) {
-		const struct conf_module *cm = &mc->mods[i];
-		_cleanup_free_ char *ko = xasprintf("%s/%s%s.ko", build_dir, cm->built_location, cm->built_name);
-		if (cm->strip) {
-			char *argv[] = {"strip", "-g", ko, NULL};
-			struct spawn_opts o = {.out_fd = -1, .err_fd = -1, .null_stdin = true};
-			spawn_run(argv, &o);
-		}
-		if (sp->failed) {
-			error("Build of %s/%s for kernel %s (%s) failed: %s, so its modules cannot be signed.", m, v, k,
-			      a, sp->failed);
-			rm_rf(stage);
-			rmdir(kdir);
-			return 1;
-		}
-		if (sp->enabled) {
-			info("Signing module %s", ko);
-			if (sign_module(sp, ko) != 0) {
-				error("Build of %s/%s for kernel %s (%s) failed: %s could not be signed.", m, v, k, a, ko);
-				rm_rf(stage);
-				rmdir(kdir);
-				return 1;
-			}
-		}
-		_cleanup_free_ char *dst = xasprintf("%s/%s.ko", stage_mod, cm->dest_name);
-		if ((r = copy_file(ko, dst, 0644)) < 0) {
-			error("Could not copy %s to %s: %s", ko, dst, strerror(-r));
-			return 1;
-		}
-		if (!str_empty(comp) && (r = compress_module(dst, comp)) < 0) {
-			warn("Could not compress %s with %s (%s); keeping it uncompressed.", dst, comp + 1, strerror(-r));
-			_cleanup_free_ char *partial = xasprintf("%s%s", dst, comp);
-			unlink(partial);
+	if (b->sp.enabled) {
+		info("Signing module %s", ko);
+		if (sign_module(&b->sp, ko) != 0) {
+			_cleanup_free_ char *why = xasprintf("%s could not be signed", ko);
+			return build_failed(b, EX_FAILED, why, false);
 		}
 	}
-	if (rename(stage, base) < 0) {
-		error("Could not move %s to %s: %s", stage, base, strerror(errno));
-		rm_rf(stage);
-		return 1;
+	_cleanup_free_ char *dst = xasprintf("%s/%s.ko", stage_mod, cm->dest_name);
+	int r = copy_file(ko, dst, 0644);
+	if (r < 0) {
+		error("Could not copy %s to %s: %s", ko, dst, strerror(-r));
+		return EX_FAILED;
+	}
+	if (!str_empty(comp) && (r = compress_module(dst, comp)) < 0) {
+		warn("Could not compress %s with %s (%s); keeping it uncompressed.", dst, comp + 1, strerror(-r));
+		_cleanup_free_ char *partial = xasprintf("%s%s", dst, comp);
+		unlink(partial);
 	}
 	return 0;
 }
 
-int do_build(struct dkms *d, const char *m, const char *v, const char *k, const char *a)
+/* The modules, the log and the kernel's .config into <kernel>/<arch>/,
+ * staged in a private directory of the dkms tree and renamed into place. */
+static int collect_modules(struct build *b)
 {
-	const struct settings *s = &d->s;
-	int r;
-	if (!tree_is_added(s, m, v)) {
-		r = do_add(d, m, v);
-		if (r)
-			return r;
+	const struct settings *s = &b->d->s;
+	_cleanup_free_ char *kdir = xasprintf("%s/%s/%s/%s", s->dkms_tree, b->m, b->v, b->t->release);
+	struct staged st;
+	int r = mkdir_p(kdir, 0755);
+	if (r == 0)
+		r = staged_open_dir(&st, b->base, s->dkms_tree);
+	if (r < 0) {
+		error("Could not create %s: %s", b->base, strerror(-r));
+		return EX_FAILED;
 	}
-	_cleanup_free_ char *mv = tree_mv_dir(s, m, v);
-	_cleanup_free_ char *base = tree_ka_dir(s, m, v, k, a);
-	_cleanup_free_ char *build_dir = path_join(mv, "build");
-	_cleanup_free_ char *source_dir = path_join(mv, "source");
-	if (is_dir(base)) {
+	_cleanup_free_ char *stage_log = path_join(st.path, "log");
+	_cleanup_free_ char *stage_mod = path_join(st.path, "module");
+	mkdir_p(stage_log, 0755);
+	mkdir_p(stage_mod, 0755);
+	if (b->t->config) {
+		_cleanup_free_ char *dst = path_join(stage_log, ".config");
+		write_file_atomic(dst, b->t->config, strlen(b->t->config), 0644);
+	}
+	_cleanup_free_ char *final_log = path_join(stage_log, "make.log");
+	if (rename(b->log, final_log) < 0)
+		copy_file(b->log, final_log, 0644);
+	for (size_t i = 0; i < b->mc->n_mods; i++) {
+		if ((r = collect_one(b, i, stage_mod)) != 0) {
+			staged_rollback(&st);
+			rmdir(kdir);
+			return r;
+		}
+	}
+	if ((r = staged_commit(&st, STAGED_NOREPLACE)) < 0) {
+		error("Could not move the built modules to %s: %s", b->base, strerror(-r));
+		rmdir(kdir);
+		return EX_FAILED;
+	}
+	return 0;
+}
+
+/* What must hold before anything is copied or compiled. */
+static int build_preflight(struct build *b)
+{
+	const struct kernel_target *t = b->t;
+	const struct settings *s = &b->d->s;
+	if (is_dir(b->base)) {
 		error("This module/version has already been built on: %s\n"
 		      "Directory %s already exists. Use the dkms remove function before trying to build again.",
-		      k, base);
-		return 3;
+		      t->release, b->base);
+		return EX_ALREADY_BUILT;
 	}
-	const struct module_conf *mc;
-	r = dkms_read_conf(d, m, v, k, a, NULL, &mc);
+	int r = dkms_read_conf(b->d, b->m, b->v, t, NULL, &b->mc);
 	if (r)
 		return r;
-	if (mc->build_exclude) {
+	if (b->mc->build_exclude) {
+		const char *why = b->mc->exclude_reason;
 		error("The %s/dkms.conf for module %s includes a BUILD_EXCLUSIVE directive which does not match this kernel/arch/config.\n"
 		      "This indicates that it should not be built.%s%s%s",
-		      base, m, mc->exclude_reason ? " (" : "", mc->exclude_reason ? mc->exclude_reason : "",
-		      mc->exclude_reason ? ")" : "");
-		return 77;
+		      b->base, b->m, why ? " (" : "", why ? why : "", why ? ")" : "");
+		return EX_EXCLUDED;
 	}
+	_cleanup_free_ char *source_dir = xasprintf("%s/%s/%s/source", s->dkms_tree, b->m, b->v);
 	_cleanup_strv_ char **src_entries = dir_list(source_dir);
 	if (strv_len(src_entries) < 2) {
 		error("The directory %s does not appear to have module source located within it.\nBuild halted.",
 		      source_dir);
-		return 8;
+		return EX_BAD_CONF;
 	}
-	_cleanup_free_ char *ksrc = kernel_source_dir_for(s, d->cli->kernel_source_dir, k);
-	_cleanup_free_ char *kinc = path_join(ksrc, "include");
-	if (!path_exists(kinc)) {
+	if (!kernel_target_has_headers(t)) {
 		error("Your kernel headers for kernel %s cannot be found at %s/%s/build or %s/%s/source.\n"
 		      "Please install the linux-headers-%s package or use the --kernelsourcedir option to tell DKMS where it's located.",
-		      k, s->kernel_dir_base, k, s->kernel_dir_base, k, k);
-		return 1;
+		      t->release, s->kernel_dir_base, t->release, s->kernel_dir_base, t->release, t->release);
+		return EX_FAILED;
 	}
-
-	struct sign_plan sp = {0};
-	sign_prepare(d, k, &sp);
-	if (sp.failed) {
+	sign_prepare(s, t, &b->sp);
+	if (b->sp.failed) {
 		/* the reason is already printed: fail before spending a build */
-		error("Build of %s/%s for kernel %s (%s) stopped: modules cannot be signed.", m, v, k, a);
-		sign_plan_free(&sp);
-		return 1;
+		error("Build of %s/%s for kernel %s (%s) stopped: modules cannot be signed.", b->m, b->v, t->release,
+		      t->arch);
+		return EX_FAILED;
 	}
+	return 0;
+}
 
-	/* A fresh copy of the source. */
-	rm_rf(build_dir);
-	r = copy_tree(source_dir, build_dir);
+/* A fresh copy of the source with the kernel's patches applied. */
+static int prepare_source(struct build *b)
+{
+	_cleanup_free_ char *source_dir = xasprintf("%s/%s/%s/source", b->d->s.dkms_tree, b->m, b->v);
+	rm_rf(b->build_dir);
+	int r = copy_tree(source_dir, b->build_dir);
 	if (r < 0) {
-		error("Could not copy %s to %s: %s", source_dir, build_dir, strerror(-r));
-		sign_plan_free(&sp);
-		return 1;
+		error("Could not copy %s to %s: %s", source_dir, b->build_dir, strerror(-r));
+		return EX_FAILED;
 	}
-
-	for (size_t i = 0; mc->patches[i]; i++) {
-		const char *p = mc->patches[i];
-		_cleanup_free_ char *pf = xasprintf("%s/patches/%s", build_dir, p);
+	for (size_t i = 0; b->mc->patches[i]; i++) {
+		const char *p = b->mc->patches[i];
+		_cleanup_free_ char *pf = xasprintf("%s/patches/%s", b->build_dir, p);
 		if (!name_is_safe(p) && (strstr(p, "..") || p[0] == '/')) {
-			error("Patch %s of %s/%s is not a file name inside patches/.", p, m, v);
-			sign_plan_free(&sp);
-			return 5;
+			error("Patch %s of %s/%s is not a file name inside patches/.", p, b->m, b->v);
+			return EX_PATCH;
 		}
 		if (!path_exists(pf)) {
-			error(" Patch %s as specified in dkms.conf cannot be\nfound in %s/patches/.", p, build_dir);
-			sign_plan_free(&sp);
-			return 5;
+			error(" Patch %s as specified in dkms.conf cannot be\nfound in %s/patches/.", p, b->build_dir);
+			return EX_PATCH;
 		}
 		info("applying patch %s...", p);
 		int fd = open(pf, O_RDONLY | O_CLOEXEC);
 		char *argv[] = {"patch", "-p1", NULL};
-		struct spawn_opts o = {.cwd = build_dir, .out_fd = -1, .err_fd = -1, .in_fd = fd};
+		struct spawn_opts o = {.cwd = b->build_dir, .out_fd = -1, .err_fd = -1, .in_fd = fd};
 		int pr = fd >= 0 ? spawn_run(argv, &o) : -errno;
 		if (fd >= 0)
 			close(fd);
 		if (pr != 0) {
-			error("Application of patch %s failed for %s/%s.\nCheck %s for more information.", p, m, v, build_dir);
-			sign_plan_free(&sp);
-			return 6;
+			error("Application of patch %s failed for %s/%s.\nCheck %s for more information.", p, b->m, b->v,
+			      b->build_dir);
+			return EX_PATCH_FAILED;
 		}
 	}
+	return 0;
+}
 
-	_cleanup_free_ char *shim = make_uname_shim(d, k);
-	/* PRE_BUILD sees CC as the kernel was built with; make does not. */
-	_cleanup_free_ char *kconfig_path = path_join(ksrc, ".config");
-	_cleanup_free_ char *kconfig = NULL;
-	_cleanup_free_ char *cc = NULL;
-	if (read_file(kconfig_path, &kconfig, NULL) == 0) {
-		const char *p = strstr(kconfig, "\nCONFIG_CC_VERSION_TEXT=\"");
-		if (p) {
-			p += strlen("\nCONFIG_CC_VERSION_TEXT=\"");
-			size_t n = strcspn(p, " \"\n");
-			cc = xstrndup(p, n);
-		}
-	}
-	char **env_pre = build_env(shim, cc != NULL, cc);
-	char **env_make = build_env(shim, false, NULL);
-	r = run_module_script(d, "pre_build", mc->pre_build, m, v, "build", env_pre);
-	(void)r;
-
-	info_blank();
-	info("Building module:");
-	_cleanup_free_ char *clean = with_vars(d, m, v, k, a, mc->clean);
-	info("Cleaning build area...");
-	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	dkms_run_shell(clean, build_dir, devnull, env_make);
-
-	_cleanup_free_ char *log = path_join(build_dir, "make.log");
-	int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+/* make, with its output in the log. */
+static int run_make(struct build *b)
+{
+	const struct kernel_target *t = b->t;
+	int logfd = open(b->log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (logfd >= 0) {
 		time_t now = time(NULL);
 		char date[64];
 		strftime(date, sizeof(date), "%a %b %e %H:%M:%S %Z %Y", localtime(&now));
-		dprintf(logfd, "DKMS make.log for %s-%s for kernel %s (%s)\n%s\n", m, v, k, a, date);
+		dprintf(logfd, "DKMS make.log for %s-%s for kernel %s (%s)\n%s\n", b->m, b->v, t->release, t->arch,
+			date);
 	}
 	_cleanup_free_ char *make_cmd = NULL;
-	if (startswith(mc->make_command, "make"))
-		make_cmd = xasprintf("make -j%s KERNELRELEASE=%s%s", d->jobs, k, mc->make_command + 4);
+	if (startswith(b->mc->make_command, "make"))
+		make_cmd = xasprintf("make -j%s KERNELRELEASE=%s%s", b->d->opt.jobs, t->release, b->mc->make_command + 4);
 	else
-		make_cmd = xstrdup(mc->make_command);
+		make_cmd = xstrdup(b->mc->make_command);
 	info("%s...", make_cmd);
-	_cleanup_free_ char *make_full = with_vars(d, m, v, k, a, make_cmd);
-	int mr = dkms_run_shell(make_full, build_dir, logfd, env_make);
+	_cleanup_free_ char *make_full = with_vars(b, make_cmd);
+	int mr = dkms_run_shell(make_full, b->build_dir, logfd, b->env_make);
 	if (logfd >= 0)
 		close(logfd);
-	if (mr != 0) {
-		_cleanup_free_ char *why = mr < 0 ? xasprintf("make could not be run: %s", strerror(-mr))
-			: mr > 128 ? xasprintf("make was killed by signal %d", mr - 128)
-				   : xasprintf("make exited with status %d", mr);
-		r = build_failed(10, m, v, k, a, why, log);
-		goto out;
-	}
-	for (size_t i = 0; i < mc->n_mods; i++) {
-		const struct conf_module *cm = &mc->mods[i];
-		_cleanup_free_ char *ko = xasprintf("%s/%s%s.ko", build_dir, cm->built_location, cm->built_name);
+	if (mr == 0)
+		return 0;
+	_cleanup_free_ char *why = mr < 0 ? xasprintf("make could not be run: %s", strerror(-mr))
+		: mr > 128 ? xasprintf("make was killed by signal %d", mr - 128)
+			   : xasprintf("make exited with status %d", mr);
+	return build_failed(b, EX_BUILD, why, true);
+}
+
+/* Every module was produced, for this kernel. */
+static int check_products(struct build *b)
+{
+	for (size_t i = 0; i < b->mc->n_mods; i++) {
+		const struct conf_module *cm = &b->mc->mods[i];
+		_cleanup_free_ char *ko = xasprintf("%s/%s%s.ko", b->build_dir, cm->built_location, cm->built_name);
 		if (!path_exists(ko)) {
 			_cleanup_free_ char *why = xasprintf(
 				"make succeeded but %s%s.ko was not produced (check BUILT_MODULE_NAME and BUILT_MODULE_LOCATION in dkms.conf)",
 				cm->built_location, cm->built_name);
-			r = build_failed(7, m, v, k, a, why, log);
-			goto out;
+			return build_failed(b, EX_NOT_PRODUCED, why, true);
 		}
 		_cleanup_free_ char *rel = module_vermagic_release(ko);
-		if (rel && !streq(rel, k)) {
-			_cleanup_free_ char *why = xasprintf("%s.ko was built for kernel %s, not %s", cm->built_name, rel, k);
-			r = build_failed(10, m, v, k, a, why, log);
-			goto out;
+		if (rel && !streq(rel, b->t->release)) {
+			_cleanup_free_ char *why = xasprintf("%s.ko was built for kernel %s, not %s", cm->built_name, rel,
+							     b->t->release);
+			return build_failed(b, EX_BUILD, why, true);
 		}
 	}
+	return 0;
+}
 
-	r = collect_modules(d, mc, m, v, k, a, build_dir, log, &sp);
-	if (r)
-		goto out;
+/* PRE_BUILD, clean, make, the checks, the collection, POST_BUILD, clean. */
+static int compile(struct build *b)
+{
+	const struct kernel_target *t = b->t;
+	b->shim = make_uname_shim(&b->d->s, t->release);
+	/* PRE_BUILD sees CC as the kernel was built with; make does not. */
+	if (t->cc)
+		debug("Kernel %s was built with %s: PRE_BUILD runs with CC=%s, make with the kernel's own choice.",
+		      t->release, t->cc, t->cc);
+	else
+		debug("Kernel %s names no compiler (no CONFIG_CC_VERSION_TEXT): CC is unset for the build.", t->release);
+	b->env_pre = build_env(b->shim, t->cc);
+	b->env_make = build_env(b->shim, NULL);
+	run_module_script(b->d, "pre_build", b->mc->pre_build, b->m, b->v, "build", b->env_pre);
 
-	run_module_script(d, "post_build", mc->post_build, m, v, "build", env_make);
-
+	info_blank();
+	info("Building module:");
+	b->clean = with_vars(b, b->mc->clean);
 	info("Cleaning build area...");
-	dkms_run_shell(clean, build_dir, devnull, env_make);
-	rm_rf(build_dir);
-	r = 0;
-out:
-	if (devnull >= 0)
-		close(devnull);
-	if (shim)
-		rm_rf(shim);
-	strv_free(env_pre);
-	strv_free(env_make);
-	sign_plan_free(&sp);
+	b->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	dkms_run_shell(b->clean, b->build_dir, b->devnull, b->env_make);
+	int r;
+	if ((r = run_make(b)) || (r = check_products(b)) || (r = collect_modules(b)))
+		return r;
+	run_module_script(b->d, "post_build", b->mc->post_build, b->m, b->v, "build", b->env_make);
+	info("Cleaning build area...");
+	dkms_run_shell(b->clean, b->build_dir, b->devnull, b->env_make);
+	rm_rf(b->build_dir);
+	return 0;
+}
+
+int do_build(struct dkms *d, const char *m, const char *v, const struct kernel_target *t)
+{
+	int r;
+	if (!tree_is_added(&d->s, m, v) && (r = do_add(d, m, v, t)))
+		return r;
+	_cleanup_free_ char *mv = tree_mv_dir(&d->s, m, v);
+	struct build b = {
+		.d = d, .m = m, .v = v, .t = t, .devnull = -1,
+		.base = tree_ka_dir(&d->s, m, v, t->release, t->arch), .build_dir = path_join(mv, "build"),
+	};
+	b.log = path_join(b.build_dir, "make.log");
+	if (!(r = build_preflight(&b)) && !(r = prepare_source(&b)))
+		r = compile(&b);
+	if (b.devnull >= 0)
+		close(b.devnull);
+	if (b.shim)
+		rm_rf(b.shim);
+	strv_free(b.env_pre);
+	strv_free(b.env_make);
+	sign_plan_free(&b.sp);
+	free(b.base);
+	free(b.build_dir);
+	free(b.log);
+	free(b.clean);
 	return r;
 }

@@ -7,36 +7,118 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "initramfs.h"
 #include "log.h"
+#include "tree.h"
 #include "util/spawn.h"
+#include "util/staged.h"
 
-int dkms_read_conf(struct dkms *d, const char *m, const char *v, const char *k, const char *a,
-		   const char *file, const struct module_conf **out)
+static void replace(char **field, const char *value)
+{
+	free(*field);
+	*field = xstrdup(value);
+}
+
+int dkms_init(struct dkms *d, struct cli *c)
+{
+	*d = (struct dkms){.cli = c};
+	int r = settings_load(&d->s, "/");
+	if (r < 0) {
+		error("Could not read the framework configuration: %s", strerror(-r));
+		return EX_FAILED;
+	}
+	struct settings *s = &d->s;
+	if (c->dkms_tree)
+		replace(&s->dkms_tree, c->dkms_tree);
+	if (c->source_tree)
+		replace(&s->source_tree, c->source_tree);
+	if (c->install_tree)
+		replace(&s->install_tree, c->install_tree);
+	if (!str_empty(c->kernel_source_dir))
+		replace(&s->kernel_source_dir, c->kernel_source_dir);
+	if (!str_empty(c->kernel_config))
+		replace(&s->kernel_config, c->kernel_config);
+	if (c->modprobe_on_install)
+		replace(&s->modprobe_on_install, "true");
+	if (c->symlink_modules)
+		replace(&s->symlink_modules, "true");
+	if (c->verbose || !str_empty(s->verbose))
+		log_set_verbose(true);
+	d->opt = (struct run_opts){
+		.force = c->force, .force_version_override = c->force_version_override,
+		.no_depmod = c->no_depmod, .no_initrd = c->no_initrd,
+		.binaries_only = c->binaries_only, .source_only = c->source_only, .json = c->json,
+		.conf = !str_empty(c->conf) ? c->conf : NULL, .directives = c->directives,
+	};
+	/* -j: the command line, else parallel_jobs, else the number of CPUs;
+	 * 0 means no limit. */
+	const char *jobs = c->jobs ? c->jobs : s->parallel_jobs;
+	if (str_empty(jobs)) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		d->opt.jobs = xasprintf("%ld", n > 0 ? n : 1);
+	} else {
+		d->opt.jobs = xstrdup(streq(jobs, "0") ? "" : jobs);
+	}
+	return 0;
+}
+
+void dkms_free(struct dkms *d)
+{
+	dkms_forget_conf(d);
+	for (size_t i = 0; i < d->n_targets; i++) {
+		kernel_target_free(d->targets[i]);
+		free(d->targets[i]);
+	}
+	free(d->targets);
+	free(d->opt.jobs);
+	if (d->lock_fd > 0)
+		close(d->lock_fd);
+	settings_free(&d->s);
+	*d = (struct dkms){0};
+}
+
+const struct kernel_target *dkms_target(struct dkms *d, const char *k, const char *a)
+{
+	for (size_t i = 0; i < d->n_targets; i++)
+		if (streq(d->targets[i]->release, k) && streq(d->targets[i]->arch, a))
+			return d->targets[i];
+	struct kernel_target *t = xcalloc(1, sizeof(*t));
+	kernel_target_resolve(t, &d->s, k, a);
+	d->targets = xrealloc(d->targets, (d->n_targets + 1) * sizeof(*d->targets));
+	d->targets[d->n_targets++] = t;
+	return t;
+}
+
+const struct kernel_target *dkms_first_target(struct dkms *d)
+{
+	struct cli *c = d->cli;
+	return dkms_target(d, c->kernelver && c->kernelver[0] ? c->kernelver[0] : d->s.current_kernel,
+			   c->arch && c->arch[0] ? c->arch[0] : d->s.machine);
+}
+
+int dkms_read_conf(struct dkms *d, const char *m, const char *v, const struct kernel_target *t, const char *file,
+		   const struct module_conf **out)
 {
 	_cleanup_free_ char *deffile = xasprintf("%s/%s/%s/source/dkms.conf", d->s.dkms_tree, m, v);
 	if (!file)
-		file = !str_empty(d->cli->conf) ? d->cli->conf : deffile;
-	_cleanup_free_ char *key = xasprintf("%s\n%s\n%s\n%s\n%s", m, v, k, a, file);
+		file = d->opt.conf ? d->opt.conf : deffile;
+	_cleanup_free_ char *key = xasprintf("%s\n%s\n%s\n%s\n%s", m, v, t->release, t->arch, file);
 	if (d->conf_key && streq(d->conf_key, key)) {
 		*out = &d->conf;
 		return 0;
 	}
 	dkms_forget_conf(d);
 	struct conf_request rq = {
-		.s = &d->s, .module = m, .module_version = v, .kernelver = k, .arch = a, .file = file,
-		.kernel_source_dir = d->cli->kernel_source_dir, .kernel_config = d->cli->kernel_config,
-		.directives = d->cli->directives,
+		.s = &d->s, .module = m, .module_version = v, .t = t, .file = file, .directives = d->opt.directives,
 	};
 	int r = module_conf_load(&rq, &d->conf);
 	if (r == -ENOENT) {
 		module_conf_free(&d->conf);
-		return 4;
+		return EX_NO_CONF;
 	}
 	if (r < 0) {
 		module_conf_free(&d->conf);
 		error("Bad conf file.\nFile: %s does not represent a valid dkms.conf file.", file);
-		return 8;
+		return EX_BAD_CONF;
 	}
 	d->conf_key = TAKE_PTR(key);
 	*out = &d->conf;
@@ -51,13 +133,95 @@ void dkms_forget_conf(struct dkms *d)
 	d->conf_key = NULL;
 }
 
+bool module_is_built(struct dkms *d, const char *m, const char *v, const struct kernel_target *t)
+{
+	_cleanup_free_ char *ka = tree_ka_dir(&d->s, m, v, t->release, t->arch);
+	_cleanup_free_ char *moddir = path_join(ka, "module");
+	if (!is_dir(moddir))
+		return false;
+	const struct module_conf *mc;
+	if (dkms_read_conf(d, m, v, t, NULL, &mc))
+		return false;
+	return tree_is_built(&d->s, m, v, t, mc);
+}
+
+bool module_is_installed(struct dkms *d, const char *m, const char *v, const struct kernel_target *t)
+{
+	return module_is_built(d, m, v, t) && tree_link_is_installed(&d->s, m, v, t->release, t->arch);
+}
+
+bool skip_unless_force(struct dkms *d, const char *what)
+{
+	if (d->opt.force)
+		return false;
+	info("%s, skip. You may override by specifying --force.", what);
+	return true;
+}
+
+int dkms_check_module_args(struct dkms *d, const char *action)
+{
+	if (!str_empty(d->cli->module) && !str_empty(d->cli->module_version)) {
+		if (!name_is_safe(d->cli->module) || !name_is_safe(d->cli->module_version)) {
+			error("Invalid module name or version '%s/%s': they may not be empty, '.' or '..', or contain '/' or control characters.",
+			      d->cli->module, d->cli->module_version);
+			return EX_FAILED;
+		}
+		return 0;
+	}
+	error("Arguments <module> and <module-version> are not specified.\n"
+	      "Usage: %s <module>/<module-version> or\n"
+	      "       %s -m <module>/<module-version> or\n"
+	      "       %s -m <module> -v <module-version>",
+	      action, action, action);
+	return EX_FAILED;
+}
+
 int dkms_run_shell(const char *cmd, const char *cwd, int out_fd, char *const *env)
 {
 	char *argv[] = {"bash", "-c", (char *)cmd, NULL};
 	struct spawn_opts o = {.cwd = cwd, .env = env, .out_fd = out_fd, .err_fd = out_fd, .null_stdin = true};
+	debug("Running in %s: %s", cwd ? cwd : ".", cmd);
 	fflush(stdout);
 	fflush(stderr);
 	return spawn_run(argv, &o);
+}
+
+int run_module_script(struct dkms *d, const char *kind, const char *script, const char *m, const char *v,
+		      const char *dir, char *const *env)
+{
+	if (str_empty(script))
+		return 0;
+	_cleanup_free_ char *cwd = xasprintf("%s/%s/%s/%s", d->s.dkms_tree, m, v, dir);
+	_cleanup_free_ char *run = path_join(cwd, script);
+	_cleanup_free_ char *first = xstrndup(run, strcspn(run, " "));
+	if (access(first, X_OK) != 0) {
+		info_blank();
+		warn("The %s script is not executable.", kind);
+		return 0;
+	}
+	info_blank();
+	info("Running the %s script:", kind);
+	/* exec $run: split on blanks, no other expansion */
+	_cleanup_strv_ char **argv = NULL;
+	_cleanup_free_ char *copy = xstrdup(run);
+	for (char *save = NULL, *w = strtok_r(copy, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save))
+		strv_pushdup(&argv, w);
+	debug("Running %s in %s.", run, cwd);
+	struct spawn_opts o = {.cwd = cwd, .env = env, .out_fd = -1, .err_fd = -1};
+	fflush(stdout);
+	return spawn_run(argv, &o);
+}
+
+/* Private staging directories of killed runs, in the trees this run may
+ * write: the dkms tree and every kernel's module directory. */
+static void sweep_dead_runs(const struct settings *s)
+{
+	staged_sweep(s->dkms_tree);
+	_cleanup_strv_ char **kernels = dir_list(s->install_tree);
+	for (size_t i = 0; kernels && kernels[i]; i++) {
+		_cleanup_free_ char *kd = path_join(s->install_tree, kernels[i]);
+		staged_sweep(kd);
+	}
 }
 
 int dkms_lock(struct dkms *d)
@@ -86,71 +250,6 @@ int dkms_lock(struct dkms *d)
 		}
 	}
 	d->lock_fd = fd;
+	sweep_dead_runs(&d->s);
 	return 0;
-}
-
-void dkms_note_depmod(struct dkms *d, const char *kernelver)
-{
-	d->changed = true;
-	if (!strv_contains(d->depmod_kernels, kernelver))
-		strv_pushdup(&d->depmod_kernels, kernelver);
-}
-
-int dkms_run_depmod(struct dkms *d, const char *k)
-{
-	if (d->cli->no_depmod)
-		return 0;
-	/* depmod works on <base>/lib/modules/<kernel>: derive the base from
-	 * the install tree when it ends in lib/modules (a throwaway root or
-	 * an image being prepared), as depmod -b expects. */
-	char **argv = NULL;
-	strv_pushdup(&argv, "depmod");
-	strv_pushdup(&argv, "-a");
-	_cleanup_free_ char *it = xstrdup(d->s.install_tree);
-	size_t len = strlen(it);
-	while (len > 1 && it[len - 1] == '/')
-		it[--len] = '\0';
-	int r;
-	if (!streq(it, "/lib/modules") && !streq(it, "/usr/lib/modules")) {
-		if (!endswith(it, "/lib/modules")) {
-			strv_free(argv);
-			warn("depmod skipped for kernel %s: install tree %s does not end in lib/modules.", k, it);
-			return 0;
-		}
-		strv_pushdup(&argv, "-b");
-		strv_push(&argv, xstrndup(it, len - strlen("/lib/modules")));
-	}
-	_cleanup_free_ char *sysmap = xasprintf("%s/System.map-%s", d->s.boot_dir, k);
-	if (is_file(sysmap)) {
-		strv_pushdup(&argv, "-F");
-		strv_pushdup(&argv, sysmap);
-	}
-	strv_pushdup(&argv, k);
-	/* depmod's own chatter is discarded, as the reference does */
-	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	struct spawn_opts o = {.out_fd = devnull, .err_fd = devnull, .null_stdin = true};
-	r = spawn_run(argv, &o);
-	if (devnull >= 0)
-		close(devnull);
-	strv_free(argv);
-	if (r != 0) {
-		error("depmod failed for kernel %s (%s).", k, r < 0 ? strerror(-r) : "non-zero exit status");
-		return 6;
-	}
-	return 0;
-}
-
-int dkms_flush_depmod(struct dkms *d)
-{
-	int ret = 0;
-	for (size_t i = 0; d->depmod_kernels && d->depmod_kernels[i]; i++) {
-		int r = dkms_run_depmod(d, d->depmod_kernels[i]);
-		if (r && !ret)
-			ret = r;
-	}
-	strv_free(d->depmod_kernels);
-	d->depmod_kernels = NULL;
-	/* after depmod, which the initramfs tools read */
-	initramfs_flush(d);
-	return ret;
 }

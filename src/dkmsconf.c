@@ -42,14 +42,6 @@ int bash_regex_match(const char *s, const char *re)
 	return r;
 }
 
-char *kernel_source_dir_for(const struct settings *s, const char *cli_dir, const char *kernelver)
-{
-	if (!str_empty(cli_dir))
-		return xstrdup(cli_dir);
-	_cleanup_free_ char *kd = path_join(s->kernel_dir_base, kernelver);
-	return path_join(kd, "build");
-}
-
 static char *dup_or_empty(const char *s)
 {
 	return xstrdup(s ? s : "");
@@ -71,18 +63,6 @@ static char *override_dest_location(const struct settings *s, const char *orig)
 	return dup_or_empty(orig);
 }
 
-/* grep -q -E "^NAME=[ym]" .config */
-static bool kconfig_enabled(const char *config_text, const char *name)
-{
-	_cleanup_free_ char *re = xasprintf("^%s=[ym]", name);
-	regex_t rx;
-	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB | REG_NEWLINE) != 0)
-		return false;
-	bool r = regexec(&rx, config_text, 0, NULL, 0) == 0;
-	regfree(&rx);
-	return r;
-}
-
 static void exclude(struct module_conf *mc, char *why)
 {
 	mc->build_exclude = true;
@@ -96,12 +76,11 @@ int module_conf_from_vars(const struct conf_request *rq, struct shvars *vars, st
 {
 	const struct settings *s = rq->s;
 	int bad = 0;
-	const char *k = rq->kernelver ? rq->kernelver : "";
-	const char *a = rq->arch ? rq->arch : "";
+	const char *k = rq->t->release, *a = rq->t->arch;
+	const char *ksrc = rq->t->headers_dir, *kconfig = rq->t->config;
 	mc->vars = *vars;
 	*vars = (struct shvars){0};
 	struct shvars *v = &mc->vars;
-	_cleanup_free_ char *ksrc = kernel_source_dir_for(s, rq->kernel_source_dir, k);
 
 	mc->package_name = dup_or_empty(shvars_scalar(v, "PACKAGE_NAME"));
 	mc->package_version = dup_or_empty(shvars_scalar(v, "PACKAGE_VERSION"));
@@ -225,9 +204,6 @@ int module_conf_from_vars(const struct conf_request *rq, struct shvars *vars, st
 		mc->clean = xasprintf("make -C %s M=%s clean", ksrc, build_dir);
 	}
 
-	_cleanup_free_ char *kconfig_path = rq->kernel_config ? xstrdup(rq->kernel_config) : path_join(ksrc, ".config");
-	_cleanup_free_ char *kconfig = NULL;
-	read_file(kconfig_path, &kconfig, NULL);
 	if (kconfig) {
 		if (kconfig_enabled(kconfig, "CONFIG_CC_IS_CLANG")) {
 			char *t = xasprintf("%s CC=clang", mc->make_command);
@@ -262,9 +238,8 @@ int module_conf_from_vars(const struct conf_request *rq, struct shvars *vars, st
 	if (!str_empty(kmax) && kernel_version_cmp(k, kmax) > 0)
 		exclude(mc, xasprintf("kernel %s is newer than BUILD_EXCLUSIVE_KERNEL_MAX=\"%s\"", k, kmax));
 	const char *bec = shvars_scalar(v, "BUILD_EXCLUSIVE_CONFIG");
-	_cleanup_free_ char *ksrc_config = path_join(ksrc, ".config");
-	_cleanup_free_ char *kc = NULL;
-	if (!str_empty(bec) && read_file(ksrc_config, &kc, NULL) == 0) {
+	const char *kc = kconfig;
+	if (!str_empty(bec) && kc) {
 		_cleanup_free_ char *copy = xstrdup(bec);
 		for (char *save = NULL, *w = strtok_r(copy, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
 			if (w[0] == '!' && kconfig_enabled(kc, w + 1))
@@ -300,8 +275,7 @@ int module_conf_load(const struct conf_request *rq, struct module_conf *mc)
 	}
 	const char *m = rq->module ? rq->module : "";
 	const char *ver = rq->module_version ? rq->module_version : "";
-	const char *k = rq->kernelver ? rq->kernelver : "";
-	const char *a = rq->arch ? rq->arch : "";
+	const char *k = rq->t->release, *a = rq->t->arch;
 	_cleanup_strv_ char **files = NULL;
 	strv_pushdup(&files, rq->file);
 	strv_push(&files, xasprintf("%s/%s.conf", s->conf_dir, m));
@@ -312,8 +286,6 @@ int module_conf_load(const struct conf_request *rq, struct module_conf *mc)
 	strv_push(&files, xasprintf("%s/%s--%s.conf", s->conf_dir, m, k));
 	strv_push(&files, xasprintf("%s/%s--%s-%s.conf", s->conf_dir, m, k, a));
 
-	_cleanup_free_ char *ksrc = kernel_source_dir_for(s, rq->kernel_source_dir, k);
-	_cleanup_free_ char *kconfig = rq->kernel_config ? xstrdup(rq->kernel_config) : path_join(ksrc, ".config");
 	_cleanup_free_ char *conf_dir = xstrdup(rq->file);
 	char *slash = strrchr(conf_dir, '/');
 	if (slash)
@@ -323,8 +295,8 @@ int module_conf_load(const struct conf_request *rq, struct module_conf *mc)
 	_cleanup_strv_ char **assign = NULL;
 	strv_push(&assign, xasprintf("kernelver=%s", k));
 	strv_push(&assign, xasprintf("arch=%s", a));
-	strv_push(&assign, xasprintf("kernel_source_dir=%s", ksrc));
-	strv_push(&assign, xasprintf("kernel_config=%s", kconfig));
+	strv_push(&assign, xasprintf("kernel_source_dir=%s", rq->t->headers_dir));
+	strv_push(&assign, xasprintf("kernel_config=%s", rq->t->config_path));
 	strv_push(&assign, xasprintf("dkms_tree=%s", s->dkms_tree));
 	strv_push(&assign, xasprintf("source_tree=%s", s->source_tree));
 	strv_push(&assign, xasprintf("install_tree=%s", s->install_tree));

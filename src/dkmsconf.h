@@ -5,6 +5,7 @@
 
 #include "framework.h"
 #include "shellvars.h"
+#include "target.h"
 #include "util/util.h"
 
 struct conf_module {
@@ -37,10 +38,8 @@ struct module_conf {
 struct conf_request {
 	const struct settings *s;
 	const char *module, *module_version; /* for /etc/dkms/<module>*.conf and defaults */
-	const char *kernelver, *arch;
+	const struct kernel_target *t;       /* the kernel it is read for */
 	const char *file;                    /* dkms.conf to read */
-	const char *kernel_source_dir;       /* NULL: <kernel_dir_base>/<kernel>/build */
-	const char *kernel_config;           /* NULL: <kernel_source_dir>/.config */
 	char *const *directives;             /* --directive NAME=value */
 };
 
@@ -58,6 +57,3 @@ int module_conf_from_vars(const struct conf_request *rq, struct shvars *vars, st
 
 /* bash's [[ s =~ re ]]: 1 match, 0 no match, -1 bad regex. */
 int bash_regex_match(const char *s, const char *re);
-
-/* Where the kernel's build tree is for a kernel. */
-char *kernel_source_dir_for(const struct settings *s, const char *cli_dir, const char *kernelver);

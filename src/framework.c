@@ -45,6 +45,12 @@ static char *os_release_value(const char *text, const char *key)
 	return NULL;
 }
 
+bool settings_debian_like(const struct settings *s)
+{
+	const char *dist = s->running_distribution ? s->running_distribution : "";
+	return startswith(dist, "debian") || startswith(dist, "ubuntu");
+}
+
 char *distro_from_os_release(const char *text)
 {
 	_cleanup_free_ char *id = os_release_value(text, "ID");
@@ -166,6 +172,7 @@ void settings_free(struct settings *s)
 		&s->sign_file, &s->mok_signing_key, &s->mok_certificate, &s->parallel_jobs,
 		&s->post_transaction, &s->running_distribution, &s->addon_modules_dir,
 		&s->weak_modules, &s->current_kernel, &s->current_os, &s->machine,
+		&s->kernel_source_dir, &s->kernel_config,
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
 		free(*fields[i]);

@@ -27,11 +27,18 @@ struct settings {
 	char *current_kernel;  /* uname -r */
 	char *current_os;
 	char *machine;         /* uname -m */
+	/* from the command line only */
+	char *kernel_source_dir; /* --kernelsourcedir: the headers of every kernel */
+	char *kernel_config;     /* --config: the .config of every kernel */
 };
 
 /* Defaults, then framework.conf files under root.  Returns 0 or -errno. */
 int settings_load(struct settings *s, const char *root);
 void settings_free(struct settings *s);
+
+/* Debian or Ubuntu: the distribution's packages own the kernel's
+ * modules, so install keeps no originals. */
+bool settings_debian_like(const struct settings *s);
 
 /* "debian" for Debian, "ubuntu", else ID_LIKE's first word or ID, from
  * <root>/etc/os-release, as the reference decides. */

@@ -105,41 +105,11 @@ void initramfs_plan_free(struct initramfs_plan *p)
 	*p = (struct initramfs_plan){0};
 }
 
-static char *pending_dir(const struct settings *s)
-{
-	return path_join(s->dkms_tree, ".initramfs-pending");
-}
-
-void initramfs_note(struct dkms *d, const char *kernelver)
-{
-	if (d->cli->no_initrd)
-		return;
-	if (!name_is_safe(kernelver)) {
-		warn("Not regenerating the initramfs of kernel '%s': not a usable kernel name.", kernelver);
-		return;
-	}
-	_cleanup_free_ char *dir = pending_dir(&d->s);
-	_cleanup_free_ char *mark = path_join(dir, kernelver);
-	int r = mkdir_p(dir, 0755);
-	int fd = r < 0 ? r : open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		warn("Could not record that kernel %s needs a new initramfs (%s): %s", kernelver, mark,
-		     strerror(r < 0 ? -r : errno));
-		return;
-	}
-	close(fd);
-}
-
 /* Tests and unusual systems choose the tool and where the images are. */
 static const char *tool_override(void)
 {
 	const char *t = getenv("DKMS_INITRAMFS_TOOL");
 	return str_empty(t) ? NULL : t;
-}
-
-static const char *boot_dir_of(const struct settings *s)
-{
-	return s->boot_dir;
 }
 
 /* The distribution's tool reads the running system's module tree: for
@@ -154,15 +124,15 @@ static bool install_tree_is_system(const struct settings *s)
 	return streq(it, "/lib/modules") || streq(it, "/usr/lib/modules");
 }
 
-static int regenerate(struct dkms *d, const char *k)
+int initramfs_regenerate(const struct settings *s, const char *k)
 {
 	struct initramfs_plan p;
-	if (!tool_override() && !install_tree_is_system(&d->s)) {
+	if (!tool_override() && !install_tree_is_system(s)) {
 		info("Not regenerating the initramfs of kernel %s: the install tree %s is not the system's.", k,
-		     d->s.install_tree);
+		     s->install_tree);
 		return 0;
 	}
-	if (initramfs_plan_for(&d->s, tool_override(), boot_dir_of(&d->s), k, &p) < 0) {
+	if (initramfs_plan_for(s, tool_override(), s->boot_dir, k, &p) < 0) {
 		warn("The initramfs of kernel %s was not regenerated: none of update-initramfs, dracut or mkinitcpio was found.",
 		     k);
 		return 0;
@@ -190,25 +160,5 @@ static int regenerate(struct dkms *d, const char *k)
 	}
 out:
 	initramfs_plan_free(&p);
-	return failed;
-}
-
-int initramfs_flush(struct dkms *d)
-{
-	/* Only a run holding the lock may act on marks: they may be another
-	 * run's, still being made. */
-	if (d->cli->no_initrd || d->lock_fd <= 0)
-		return 0;
-	_cleanup_free_ char *dir = pending_dir(&d->s);
-	_cleanup_strv_ char **kernels = dir_list(dir);
-	int failed = 0;
-	for (size_t i = 0; kernels && kernels[i]; i++) {
-		_cleanup_free_ char *mark = path_join(dir, kernels[i]);
-		if (name_is_safe(kernels[i]) && kernels[i][0] != '.')
-			failed += regenerate(d, kernels[i]);
-		unlink(mark);
-	}
-	if (kernels)
-		rmdir(dir);
 	return failed;
 }

@@ -1,16 +1,10 @@
 /* The initramfs: when a command installed or removed a module whose
  * dkms.conf says REMAKE_INITRD="yes", the initramfs of that kernel is
- * regenerated once at the end of the command, with the distribution's
- * tool (update-initramfs, dracut or mkinitcpio).
- *
- * A kernel that needs it is marked by an empty file
- * <dkms_tree>/.initramfs-pending/<kernel>: installs done by forked
- * children (autoinstall) are seen by the parent, and a run that died
- * before regenerating leaves the mark for the next command that holds
- * the tree's lock. */
+ * regenerated once, at the command's commit point (commit.h), with the
+ * distribution's tool (update-initramfs, dracut or mkinitcpio). */
 #pragma once
 
-#include "dkms.h"
+#include "framework.h"
 
 enum initramfs_tool {
 	INITRAMFS_UPDATE_INITRAMFS, /* Debian, Ubuntu */
@@ -37,10 +31,7 @@ int initramfs_plan_for(const struct settings *s, const char *program, const char
 		       struct initramfs_plan *p);
 void initramfs_plan_free(struct initramfs_plan *p);
 
-/* Marks kernel k as needing a new initramfs (nothing with --no-initrd). */
-void initramfs_note(struct dkms *d, const char *kernelver);
-
-/* Regenerates the initramfs of each marked kernel, once each, when this
- * process holds the tree's lock.  A failure is reported and does not undo
- * anything.  Returns the number of kernels whose run failed. */
-int initramfs_flush(struct dkms *d);
+/* Regenerates kernel k's initramfs now, or says why not (no tool, no
+ * image, an install tree that is not the system's).  DKMS_INITRAMFS_TOOL
+ * chooses the tool.  Returns 0, or 1 when the tool failed (reported). */
+int initramfs_regenerate(const struct settings *s, const char *k);

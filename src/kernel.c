@@ -70,78 +70,6 @@ int kernel_version_cmp(const char *a, const char *b)
 	return 0;
 }
 
-/* The suffix the reference reads from modules.dep (its set_module_suffix):
- * the last of .gz, .xz, .zst that appears wins. */
-static const char *compression_from_modules_dep(const struct settings *s, const char *kernelver, bool *found)
-{
-	_cleanup_free_ char *dir = path_join(s->install_tree, kernelver);
-	_cleanup_free_ char *dep = path_join(dir, "modules.dep");
-	_cleanup_free_ char *text = NULL;
-	*found = read_file(dep, &text, NULL) == 0;
-	if (!*found)
-		return "";
-	const char *r = "";
-	if (strstr(text, ".gz:"))
-		r = ".gz";
-	if (strstr(text, ".xz:"))
-		r = ".xz";
-	if (strstr(text, ".zst:"))
-		r = ".zst";
-	return r;
-}
-
-const char *kernel_module_compression(const struct settings *s, const char *kernelver)
-{
-	/* Called for every module of every status line: remember the last
-	 * answer (processes, not threads, run builds in parallel). */
-	static char *last_key;
-	static const char *last_answer;
-	_cleanup_free_ char *ksrc = path_join(s->kernel_dir_base, kernelver);
-	_cleanup_free_ char *config = xasprintf("%s/build/.config", ksrc);
-	_cleanup_free_ char *key = xasprintf("%s\n%s", config, s->install_tree);
-	if (last_key && streq(last_key, key))
-		return last_answer;
-
-	const char *answer = NULL;
-	FILE *f = fopen(config, "re");
-	if (f) {
-		/* The kernel's own choice: how kbuild compresses its modules. */
-		const char *algo = "";
-		bool all_off = false;
-		char *line = NULL;
-		size_t cap = 0;
-		while (getline(&line, &cap, f) > 0) {
-			if (startswith(line, "CONFIG_MODULE_COMPRESS_XZ=y"))
-				algo = ".xz";
-			else if (startswith(line, "CONFIG_MODULE_COMPRESS_ZSTD=y"))
-				algo = ".zst";
-			else if (startswith(line, "CONFIG_MODULE_COMPRESS_GZIP=y"))
-				algo = ".gz";
-			else if (startswith(line, "# CONFIG_MODULE_COMPRESS_ALL is not set"))
-				all_off = true;
-		}
-		free(line);
-		fclose(f);
-		answer = algo;
-		/* MODULE_COMPRESS_ALL=n: kbuild leaves the kernel's modules
-		 * alone and the distribution decides; what it decided shows
-		 * in modules.dep when there is one. */
-		if (all_off && *algo) {
-			bool found = false;
-			const char *dep = compression_from_modules_dep(s, kernelver, &found);
-			if (found)
-				answer = dep;
-		}
-	} else {
-		bool found = false;
-		answer = compression_from_modules_dep(s, kernelver, &found);
-	}
-	free(last_key);
-	last_key = TAKE_PTR(key);
-	last_answer = answer;
-	return answer;
-}
-
 char *find_module_file(const char *dir, const char *name, const char *compressed_suffix)
 {
 	_cleanup_free_ char *plain = xasprintf("%s/%s.ko", dir, name);
@@ -217,16 +145,18 @@ int module_version_info(const char *ko_path, char **version, char **srcversion)
 	return r;
 }
 
-char **installed_kernels(const struct settings *s)
+int module_version_compare(const char *a, const char *b, bool *same_src)
 {
-	char **names = dir_list(s->install_tree);
-	char **v = xcalloc(1, sizeof(char *));
-	for (size_t i = 0; names && names[i]; i++) {
-		_cleanup_free_ char *p = path_join(s->install_tree, names[i]);
-		if (is_dir(p))
-			strv_pushdup(&v, names[i]);
+	_cleanup_free_ char *va = NULL, *sa = NULL, *vb = NULL, *sb = NULL;
+	module_version_info(a, &va, &sa);
+	module_version_info(b, &vb, &sb);
+	const char *x = va ? va : "", *y = vb ? vb : "";
+	if (streq(x, y)) {
+		if (same_src)
+			*same_src = streq(sa ? sa : "", sb ? sb : "");
+		return 0;
 	}
-	strv_free(names);
-	strv_sort(v, kernel_version_cmp);
-	return v;
+	if (!*x || !*y)
+		return 2;
+	return ver_cmp(x, y) > 0 ? 1 : -1;
 }

@@ -1,5 +1,5 @@
-/* Kernels: versions and their ordering, the compression of a kernel's
- * modules, and the kernel a built module was made for. */
+/* Kernels and module files: versions and their ordering, finding a
+ * module file, and what a built module says about itself (libkmod). */
 #pragma once
 
 #include "framework.h"
@@ -13,12 +13,6 @@ int ver_cmp(const char *a, const char *b);
 /* sort -V ordering of kernel versions. */
 int kernel_version_cmp(const char *a, const char *b);
 
-/* The compressed-module suffix of a kernel's modules: "", ".gz", ".xz" or
- * ".zst".  Decided by the kernel's configuration (<kernel_dir_base>/<kernel>/
- * build/.config, CONFIG_MODULE_COMPRESS_*), else by
- * <install_tree>/<kernel>/modules.dep as the reference reads it. */
-const char *kernel_module_compression(const struct settings *s, const char *kernelver);
-
 /* Path of <dir>/<name>.ko, else <dir>/<name>.ko<compressed suffix>, else
  * any compressed variant; NULL when none exists. */
 char *find_module_file(const char *dir, const char *name, const char *compressed_suffix);
@@ -26,8 +20,9 @@ char *find_module_file(const char *dir, const char *name, const char *compressed
 /* The vermagic's kernel release of a .ko (first word of vermagic=), via
  * libkmod.  NULL when unreadable. */
 char *module_vermagic_release(const char *ko_path);
+/* The reference's compare_module_version on two module files: 0 same
+ * version ("=" or "=="; *same_src tells whether srcversion is equal too),
+ * 1 the first is newer, -1 older, 2 undecidable. */
+int module_version_compare(const char *a, const char *b, bool *same_src);
 /* version= and srcversion= of a module file (either may be NULL). */
 int module_version_info(const char *ko_path, char **version, char **srcversion);
-
-/* Kernels that have a module directory in the install tree, sorted. */
-char **installed_kernels(const struct settings *s);

@@ -77,3 +77,13 @@ void deprecated(const char *fmt, ...)
 	vlog(stderr, "Deprecated feature: ", fmt, ap);
 	va_end(ap);
 }
+
+void debug(const char *fmt, ...)
+{
+	if (!verbose_on)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vlog(stdout, "[verbose] ", fmt, ap);
+	va_end(ap);
+}

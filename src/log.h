@@ -14,3 +14,6 @@ void info_blank(void);
 int error(const char *fmt, ...) _printf_(1, 2);
 void warn(const char *fmt, ...) _printf_(1, 2);
 void deprecated(const char *fmt, ...) _printf_(1, 2);
+/* With --verbose (or framework.conf verbose): the commands run and the
+ * decisions taken, on stdout, each line starting "[verbose] ". */
+void debug(const char *fmt, ...) _printf_(1, 2);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "actions.h"
 #include "dkms.h"
 #include "log.h"
 #include "tree.h"
@@ -24,11 +25,6 @@ struct action {
 	unsigned flags;
 };
 
-int action_generate_mok(struct dkms *d);
-int action_match(struct dkms *d);
-int action_mktarball(struct dkms *d);
-int action_ldtarball(struct dkms *d);
-
 static const struct action actions[] = {
 	{"add", action_add, NEEDS_RW_TREE | LOCKS | NO_ALL},
 	{"build", action_build, NEEDS_RW_TREE | LOCKS | NO_ALL},
@@ -38,7 +34,7 @@ static const struct action actions[] = {
 	{"remove", action_remove, NEEDS_RW_TREE | LOCKS},
 	{"status", action_status, STATUS_KERNELS},
 	{"autoinstall", action_autoinstall, NEEDS_ROOT | LOCKS},
-	{"generate_mok", action_generate_mok, NEEDS_ROOT},
+	{"generate_mok", action_generate_mok, NEEDS_ROOT | LOCKS},
 	{"mktarball", action_mktarball, LOCKS},
 	{"ldtarball", action_ldtarball, LOCKS},
 	{"match", action_match, NEEDS_ROOT | LOCKS},
@@ -96,38 +92,11 @@ int main(int argc, char **argv)
 		cli_free(&c);
 		return 0;
 	}
-	struct dkms d = {.cli = &c};
-	r = settings_load(&d.s, "/");
-	if (r < 0) {
-		error("Could not read the framework configuration: %s", strerror(-r));
-		return 1;
-	}
-	if (c.dkms_tree) {
-		free(d.s.dkms_tree);
-		d.s.dkms_tree = xstrdup(c.dkms_tree);
-	}
-	if (c.source_tree) {
-		free(d.s.source_tree);
-		d.s.source_tree = xstrdup(c.source_tree);
-	}
-	if (c.install_tree) {
-		free(d.s.install_tree);
-		d.s.install_tree = xstrdup(c.install_tree);
-	}
-	if (c.verbose || !str_empty(d.s.verbose))
-		log_set_verbose(true);
-	if (c.modprobe_on_install) {
-		free(d.s.modprobe_on_install);
-		d.s.modprobe_on_install = xstrdup("true");
-	}
-	/* -j: the command line, else parallel_jobs, else the number of CPUs;
-	 * 0 means no limit. */
-	const char *jobs = c.jobs ? c.jobs : d.s.parallel_jobs;
-	if (str_empty(jobs)) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		d.jobs = xasprintf("%ld", n > 0 ? n : 1);
-	} else {
-		d.jobs = xstrdup(streq(jobs, "0") ? "" : jobs);
+	struct dkms d;
+	r = dkms_init(&d, &c);
+	if (r) {
+		cli_free(&c);
+		return r;
 	}
 
 	const struct action *act = NULL;
@@ -168,26 +137,13 @@ int main(int argc, char **argv)
 		}
 	}
 	r = act->fn(&d);
-	int dr = dkms_flush_depmod(&d);
-	if (!r && dr)
-		r = dr;
-	/* post_transaction (framework.conf or environment, as in newer dkms):
-	 * a command run once after any command that changed installed
-	 * modules, autoinstall included. */
-	if (d.changed && !str_empty(d.s.post_transaction)) {
-		info("Running the post_transaction command: %s", d.s.post_transaction);
-		int pr = dkms_run_shell(d.s.post_transaction, NULL, -1, NULL);
-		if (pr != 0)
-			warn("post_transaction \"%s\" exited with status %d.", d.s.post_transaction, pr);
-	}
+	/* the one commit point: depmod, initramfs, post_transaction */
+	int cr = dkms_commit(&d);
+	if (!r && cr)
+		r = cr;
 out:
 	fflush(stdout);
-	dkms_forget_conf(&d);
-	strv_free(d.depmod_kernels);
-	free(d.jobs);
-	if (d.lock_fd > 0)
-		close(d.lock_fd);
-	settings_free(&d.s);
+	dkms_free(&d);
 	cli_free(&c);
 	return r;
 }

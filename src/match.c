@@ -4,25 +4,21 @@
  * state tree directly. */
 #include <string.h>
 
-#include "dkms.h"
+#include "actions.h"
+#include "build.h"
+#include "install.h"
 #include "log.h"
 #include "tree.h"
+#include "unbuild.h"
+#include "uninstall.h"
 
 struct mv {
 	char *m, *v;
 };
 
-static bool built_for(struct dkms *d, const char *m, const char *v, const char *k, const char *a)
-{
-	const struct module_conf *mc;
-	if (dkms_read_conf(d, m, v, k, a, NULL, &mc) != 0)
-		return false;
-	return tree_is_built(&d->s, m, v, k, a, mc);
-}
-
 /* What `dkms status -k <t>` calls "installed": built for t and marked
  * installed by the kernel-<t>-<arch> link. */
-static struct mv *installed_on(struct dkms *d, const char *t, const char *a, size_t *n)
+static struct mv *installed_on(struct dkms *d, const struct kernel_target *t, size_t *n)
 {
 	struct cli *c = d->cli;
 	struct mv *out = NULL;
@@ -32,8 +28,7 @@ static struct mv *installed_on(struct dkms *d, const char *t, const char *a, siz
 		_cleanup_strv_ char **vers = tree_versions(&d->s, mods[i], c->module_version);
 		for (size_t j = 0; vers[j]; j++) {
 			const char *m = mods[i], *v = vers[j];
-			if (!tree_is_added(&d->s, m, v) || !tree_link_is_installed(&d->s, m, v, t, a) ||
-			    !built_for(d, m, v, t, a))
+			if (!tree_is_added(&d->s, m, v) || !module_is_installed(d, m, v, t))
 				continue;
 			out = xrealloc(out, (*n + 1) * sizeof(*out));
 			out[(*n)++] = (struct mv){xstrdup(m), xstrdup(v)};
@@ -42,33 +37,29 @@ static struct mv *installed_on(struct dkms *d, const char *t, const char *a, siz
 	return out;
 }
 
-static int match_one(struct dkms *d, const char *m, const char *v, const char *k, const char *a)
+static int match_one(struct dkms *d, const char *m, const char *v, const struct kernel_target *t)
 {
-	bool force = d->cli->force;
 	int r;
 	info("Module:  %s", m);
 	info("Version: %s", v);
-	if (built_for(d, m, v, k, a) && !force) {
-		info("Module %s/%s already built for kernel %s (%s), skip. You may override by specifying --force.",
-		     m, v, k, a);
-	} else {
-		if (built_for(d, m, v, k, a))
-			do_unbuild(d, m, v, k, a);
-		if ((r = do_build(d, m, v, k, a)) != 0)
+	_cleanup_free_ char *built = xasprintf("Module %s/%s already built for kernel %s (%s)", m, v, t->release,
+					       t->arch);
+	_cleanup_free_ char *installed = xasprintf("Module %s/%s already installed on kernel %s (%s)", m, v,
+						   t->release, t->arch);
+	if (!module_is_built(d, m, v, t) || !skip_unless_force(d, built)) {
+		if (module_is_built(d, m, v, t))
+			do_unbuild(d, m, v, t);
+		if ((r = do_build(d, m, v, t)) != 0)
 			return r;
 	}
-	if (built_for(d, m, v, k, a) && tree_link_is_installed(&d->s, m, v, k, a)) {
-		if (!force) {
-			info("Module %s/%s already installed on kernel %s (%s), skip. You may override by specifying --force.",
-			     m, v, k, a);
+	if (module_is_installed(d, m, v, t)) {
+		if (skip_unless_force(d, installed))
 			return 0;
-		}
-		do_uninstall(d, m, v, k, a);
+		do_uninstall(d, m, v, t);
 	}
-	return do_install(d, m, v, k, a);
+	return do_install(d, m, v, t);
 }
 
-/* The action table in main.c declares it too. */
 int action_match(struct dkms *d)
 {
 	struct cli *c = d->cli;
@@ -80,14 +71,14 @@ int action_match(struct dkms *d)
 		error("The action match does not support the --all parameter.");
 		return 5;
 	}
-	const char *t = c->template_kernel, *k = c->kernelver[0], *a = c->arch[0];
-	if (str_empty(t)) {
+	const char *tk = c->template_kernel, *k = c->kernelver[0], *a = c->arch[0];
+	if (str_empty(tk)) {
 		error("Invalid number of parameters passed.\n"
 		      "Usage: match --templatekernel=<kernel-version> -k <kernel-version>\n"
 		      "   or: match --templatekernel=<kernel-version> -k <kernel-version> <module>");
 		return 1;
 	}
-	if (streq(t, k)) {
+	if (streq(tk, k)) {
 		error("The templatekernel and the specified kernel version are the same.");
 		return 2;
 	}
@@ -100,10 +91,11 @@ int action_match(struct dkms *d)
 	}
 
 	size_t n;
-	struct mv *todo = installed_on(d, t, a, &n);
+	const struct kernel_target *target = dkms_target(d, k, a);
+	struct mv *todo = installed_on(d, dkms_target(d, tk, a), &n);
 	info_blank();
 	info("Matching modules in kernel: %s (%s)", k, a);
-	info("to the configuration of kernel: %s (%s)", t, a);
+	info("to the configuration of kernel: %s (%s)", tk, a);
 	if (n == 0) {
 		info_blank();
 		info("There is nothing to be done for this match.");
@@ -112,9 +104,7 @@ int action_match(struct dkms *d)
 
 	int ret = 0;
 	bool headers = true;
-	_cleanup_free_ char *ksrc = kernel_source_dir_for(&d->s, c->kernel_source_dir, k);
-	_cleanup_free_ char *kinc = path_join(ksrc, "include");
-	if (!path_exists(kinc)) {
+	if (!kernel_target_has_headers(target)) {
 		error("Your kernel headers for kernel %s cannot be found at %s/%s/build or %s/%s/source.\n"
 		      "Please install the linux-headers-%s package or use the --kernelsourcedir option to tell DKMS where it's located.",
 		      k, d->s.kernel_dir_base, k, d->s.kernel_dir_base, k, k);
@@ -124,7 +114,7 @@ int action_match(struct dkms *d)
 	/* One module failing does not stop the others; the first failure's
 	 * code is the result. */
 	for (size_t i = 0; headers && i < n; i++) {
-		int r = match_one(d, todo[i].m, todo[i].v, k, a);
+		int r = match_one(d, todo[i].m, todo[i].v, target);
 		if (r && !ret)
 			ret = r;
 	}

@@ -16,37 +16,15 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "dkmsconf.h"
+#include "dkms.h"
+#include "actions.h"
 #include "log.h"
 #include "util/spawn.h"
+#include "util/staged.h"
 
 #define MOK_SUBJECT_CN "DKMS module signing key"
 #define MOK_BITS 2048
 #define MOK_DAYS 36500
-
-static char *expand_kernelver(const char *tmpl, const char *k)
-{
-	/* framework.conf documents $kernelver in these paths */
-	struct strbuf sb = {0};
-	const char *p = tmpl;
-	for (;;) {
-		const char *q = strstr(p, "$kernelver");
-		const char *q2 = strstr(p, "${kernelver}");
-		if (q2 && (!q || q2 < q)) {
-			strbuf_appendn(&sb, p, (size_t)(q2 - p));
-			strbuf_append(&sb, k);
-			p = q2 + strlen("${kernelver}");
-		} else if (q) {
-			strbuf_appendn(&sb, p, (size_t)(q - p));
-			strbuf_append(&sb, k);
-			p = q + strlen("$kernelver");
-		} else {
-			strbuf_append(&sb, p);
-			break;
-		}
-	}
-	return strbuf_steal(&sb);
-}
 
 void mok_paths(const struct settings *s, const char *k, char **key, char **cert)
 {
@@ -109,27 +87,18 @@ static X509 *mok_make_cert(EVP_PKEY *pkey)
 }
 
 /* Writes data to a new file that must not exist, mode 0600 from its
- * creation on. */
+ * creation on, put in place only when complete. */
 static int write_new_private(const char *path, const char *data, size_t len)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	int r = fchmod(fd, 0600) < 0 ? -errno : 0;
-	for (size_t off = 0; r == 0 && off < len;) {
-		ssize_t n = write(fd, data + off, len - off);
-		if (n < 0 && errno != EINTR)
-			r = -errno;
-		else if (n > 0)
-			off += (size_t)n;
-	}
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
+	struct staged st;
+	int r = staged_open_file(&st, path, 0600);
 	if (r < 0)
-		unlink(path);
-	return r;
+		return r;
+	if ((r = write_all(st.fd, data, len)) < 0) {
+		staged_rollback(&st);
+		return r;
+	}
+	return staged_commit(&st, STAGED_NOREPLACE);
 }
 
 int mok_generate(const char *key, const char *cert)
@@ -290,41 +259,18 @@ static char *mok_ensure(const struct settings *s, const char *key, const char *c
 	return NULL;
 }
 
-static char *find_sign_file(const struct settings *s, const char *k)
+void sign_prepare(const struct settings *s, const struct kernel_target *t, struct sign_plan *sp)
 {
-	if (!str_empty(s->sign_file))
-		return expand_kernelver(s->sign_file, k);
-	char *sf = NULL;
-	const char *dist = s->running_distribution ? s->running_distribution : "";
-	if (startswith(dist, "debian")) {
-		/* ${kernelver%.*}: the kernel version without its last dotted part */
-		_cleanup_free_ char *kv = xstrdup(k);
-		char *dot = strrchr(kv, '.');
-		if (dot)
-			*dot = '\0';
-		sf = xasprintf("/usr/lib/linux-kbuild-%s/scripts/sign-file", kv);
-	}
-	if (!sf || !is_file(sf)) {
-		free(sf);
-		_cleanup_free_ char *ksrc = kernel_source_dir_for(s, NULL, k);
-		sf = path_join(ksrc, "scripts/sign-file");
-	}
-	return sf;
-}
-
-void sign_prepare(struct dkms *d, const char *k, struct sign_plan *sp)
-{
-	const struct settings *s = &d->s;
 	*sp = (struct sign_plan){0};
-	char *sf = find_sign_file(s, k);
+	const char *sf = t->sign_file;
 	info("Sign command: %s", sf);
 	if (!is_file(sf) || access(sf, X_OK) != 0) {
 		info("Binary %s not found, modules won't be signed", sf);
-		free(sf);
+		debug("Not signing for kernel %s: %s is not an executable file.", t->release, sf);
 		return;
 	}
-	sp->sign_file = sf;
-	mok_paths(s, k, &sp->key, &sp->cert);
+	sp->sign_file = xstrdup(sf);
+	mok_paths(s, t->release, &sp->key, &sp->cert);
 	info("Signing key: %s", sp->key);
 	info("Public certificate (MOK): %s", sp->cert);
 	bool created = false;
@@ -333,24 +279,10 @@ void sign_prepare(struct dkms *d, const char *k, struct sign_plan *sp)
 		error("%s.\nModules cannot be signed, so the build will fail.", sp->failed);
 		return;
 	}
-	_cleanup_free_ char *ksrc = kernel_source_dir_for(s, d->cli->kernel_source_dir, k);
-	_cleanup_free_ char *cfg = d->cli->kernel_config ? xstrdup(d->cli->kernel_config) : path_join(ksrc, ".config");
-	_cleanup_free_ char *text = NULL;
-	/* the reference's default when the kernel names no hash */
-	sp->hash = xstrdup("sha512");
-	if (read_file(cfg, &text, NULL) == 0) {
-		static const char var[] = "CONFIG_MODULE_SIG_HASH=\"";
-		const char *p = startswith(text, var) ? text : strstr(text, "\nCONFIG_MODULE_SIG_HASH=\"");
-		if (p) {
-			p += (*p == '\n') + strlen(var);
-			size_t n = strcspn(p, "\"\n");
-			if (n) {
-				free(sp->hash);
-				sp->hash = xstrndup(p, n);
-			}
-		}
-	}
+	sp->hash = xstrdup(t->sig_hash);
 	sp->enabled = true;
+	debug("Signing for kernel %s with %s, hash %s, key %s, certificate %s.", t->release, sf, sp->hash, sp->key,
+	      sp->cert);
 }
 
 int sign_module(const struct sign_plan *sp, const char *ko)

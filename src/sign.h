@@ -13,7 +13,8 @@
  * goes on. */
 #pragma once
 
-#include "dkms.h"
+#include "framework.h"
+#include "target.h"
 
 struct sign_plan {
 	bool enabled;   /* sign the built modules with the fields below */
@@ -24,7 +25,7 @@ struct sign_plan {
 /* Prints the reference's "Sign command:"/"Signing key:" lines and fills
  * sp.  sp->failed is set (after an error message) when the build must
  * fail; neither enabled nor failed means "no sign-file, don't sign". */
-void sign_prepare(struct dkms *d, const char *kernelver, struct sign_plan *sp);
+void sign_prepare(const struct settings *s, const struct kernel_target *t, struct sign_plan *sp);
 /* Signs ko in place with sign-file.  0, or non-zero after an error. */
 int sign_module(const struct sign_plan *sp, const char *ko);
 void sign_plan_free(struct sign_plan *sp);
@@ -43,4 +44,3 @@ int mok_generate(const char *key, const char *cert);
  * belong together.  Returns NULL, or a message naming the file. */
 char *mok_check(const char *key, const char *cert);
 
-int action_generate_mok(struct dkms *d);

@@ -7,10 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dkms.h"
+#include "actions.h"
 #include "kernel.h"
 #include "log.h"
 #include "tree.h"
+#include "uninstall.h"
 
 
 struct status_row {
@@ -26,22 +27,23 @@ static bool files_differ(const char *a, const char *b)
 	return lx != ly || memcmp(x, y, lx) != 0;
 }
 
-static char *status_extra(struct dkms *d, const struct module_conf *mc, const char *m, const char *v, const char *k,
-			  const char *a)
+static char *status_extra(struct dkms *d, const struct module_conf *mc, const char *m, const char *v,
+			  const struct kernel_target *t)
 {
+	const char *k = t->release, *a = t->arch;
 	struct strbuf sb = {0};
-	_cleanup_free_ char *orig = xasprintf("%s/%s/original_module/%s/%s", d->s.dkms_tree, m, k, a);
+	_cleanup_free_ char *orig = tree_original_dir(&d->s, m, k, a);
 	if (is_dir(orig))
 		strbuf_append(&sb, " (original_module exists)");
 	_cleanup_free_ char *ka = tree_ka_dir(&d->s, m, v, k, a);
 	_cleanup_free_ char *moddir = path_join(ka, "module");
-	const char *comp = kernel_module_compression(&d->s, k);
+	const char *comp = t->module_suffix;
 	for (size_t i = 0; i < mc->n_mods; i++) {
 		_cleanup_free_ char *tree_mod = find_module_file(moddir, mc->mods[i].dest_name, comp);
 		if (!tree_mod) {
 			strbuf_append(&sb, " (WARNING! Missing some built modules!)");
 		} else if (tree_link_is_installed(&d->s, m, v, k, a)) {
-			_cleanup_free_ char *inst = installed_module_path(d, mc, i, m, k, a);
+			_cleanup_free_ char *inst = installed_module_path(d, mc, i, m, t);
 			if (files_differ(tree_mod, inst))
 				strbuf_append(&sb, " (WARNING! Diff between built and installed module!)");
 		}
@@ -67,15 +69,16 @@ static void collect(struct dkms *d, const char *fm, const char *fv, const char *
 				_cleanup_free_ char *k = xstrdup(kas[l]);
 				char *a = strchr(k, '/');
 				*a++ = '\0';
+				const struct kernel_target *t = dkms_target(d, k, a);
 				const struct module_conf *mc;
-				if (!dkms_module_built(d, m, v, k, a) || dkms_read_conf(d, m, v, k, a, NULL, &mc))
+				if (!module_is_built(d, m, v, t) || dkms_read_conf(d, m, v, t, NULL, &mc))
 					continue;
 				any = true;
 				*rows = xrealloc(*rows, (*n + 1) * sizeof(**rows));
 				(*rows)[(*n)++] = (struct status_row){
 					.m = xstrdup(m), .v = xstrdup(v), .k = xstrdup(k), .a = xstrdup(a),
 					.state = xstrdup(tree_link_is_installed(&d->s, m, v, k, a) ? "installed" : "built"),
-					.extra = status_extra(d, mc, m, v, k, a),
+					.extra = status_extra(d, mc, m, v, t),
 				};
 			}
 			if (!any) {

@@ -21,8 +21,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "actions.h"
+#include "add.h"
 #include "log.h"
 #include "tree.h"
+#include "util/staged.h"
 
 /* ------------------------------------------------------------------ */
 /* Pure helpers                                                        */
@@ -275,25 +278,27 @@ static int tar_write_layout(struct tar_out *t, const struct mk_plan *p, const st
 	return 0;
 }
 
-/* Writes the archive to a temporary name in dir, then renames it to
- * dir/name.  Returns 0 or -1 after a message. */
+/* Writes the archive through a staged file (util/staged.h) that becomes
+ * dir/name when complete.  Returns 0 or -1 after a message. */
 static int tar_write_file(const char *dir, const char *name, const struct mk_plan *p, const struct settings *s)
 {
 	_cleanup_free_ char *dst = path_join(dir, name);
-	_cleanup_free_ char *tmp = xasprintf("%s/.%s.dkms-tmp.XXXXXX", dir, name);
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return error("Could not create a file in %s: %s", dir, strerror(errno));
+	mode_t um = umask(0);
+	umask(um);
+	struct staged st;
+	int r = staged_open_file(&st, dst, 0666 & ~um);
+	if (r < 0)
+		return error("Could not create a file in %s: %s", dir, strerror(-r));
 	struct tar_out t = {.a = archive_write_new(), .disk = archive_read_disk_new(), .now = time(NULL)};
 	archive_read_disk_set_standard_lookup(t.disk);
 	archive_read_disk_set_behavior(t.disk, ARCHIVE_READDISK_NO_XATTR | ARCHIVE_READDISK_NO_ACL |
 						       ARCHIVE_READDISK_NO_FFLAGS);
 	const char *filter = tarball_filter_for_name(name);
-	int r = archive_write_set_format_gnutar(t.a);
+	r = archive_write_set_format_gnutar(t.a);
 	if (r == ARCHIVE_OK && filter)
 		r = archive_write_add_filter_by_name(t.a, filter);
 	if (r == ARCHIVE_OK)
-		r = archive_write_open_fd(t.a, fd);
+		r = archive_write_open_fd(t.a, st.fd);
 	if (r != ARCHIVE_OK) {
 		error("Could not start the tarball %s: %s", dst, archive_error_string(t.a));
 		r = -1;
@@ -304,23 +309,12 @@ static int tar_write_file(const char *dir, const char *name, const struct mk_pla
 	}
 	archive_write_free(t.a);
 	archive_read_free(t.disk);
-	mode_t um = umask(0);
-	umask(um);
-	if (r == 0 && (fchmod(fd, 0666 & ~um) < 0 || fsync(fd) < 0))
-		r = error("Could not write %s: %s", tmp, strerror(errno));
-	if (close(fd) < 0 && r == 0)
-		r = error("Could not write %s: %s", tmp, strerror(errno));
-	if (r == 0 && rename(tmp, dst) < 0)
-		r = error("Could not rename %s to %s: %s", tmp, dst, strerror(errno));
 	if (r < 0) {
-		unlink(tmp);
+		staged_rollback(&st);
 		return -1;
 	}
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
+	if ((r = staged_commit(&st, 0)) < 0)
+		return error("Could not write %s: %s", dst, strerror(-r));
 	return 0;
 }
 
@@ -335,10 +329,8 @@ int action_mktarball(struct dkms *d)
 		error("The module/version combo: %s-%s is not located in the DKMS tree.", m, v);
 		return 3;
 	}
-	const char *k0 = c->kernelver[0] ? c->kernelver[0] : d->s.current_kernel;
-	const char *a0 = c->arch[0] ? c->arch[0] : d->s.machine;
 	const struct module_conf *mc;
-	if ((r = dkms_read_conf(d, m, v, k0, a0, NULL, &mc)))
+	if ((r = dkms_read_conf(d, m, v, dkms_first_target(d), NULL, &mc)))
 		return r;
 
 	_cleanup_strv_ char **kernels = xcalloc(1, sizeof(char *));
@@ -433,10 +425,8 @@ static char *find_dkms_conf(const char *root)
  * reading it. */
 static int read_pkginfo(struct dkms *d, const char *conf, char **m, char **v)
 {
-	const char *k = d->cli->kernelver[0] ? d->cli->kernelver[0] : d->s.current_kernel;
-	const char *a = d->cli->arch[0] ? d->cli->arch[0] : d->s.machine;
 	const struct module_conf *mc;
-	int r = dkms_read_conf(d, "", "", k, a, conf, &mc);
+	int r = dkms_read_conf(d, "", "", dkms_first_target(d), conf, &mc);
 	if (r)
 		return r;
 	if (!name_is_safe(mc->package_name) || !name_is_safe(mc->package_version))
@@ -454,28 +444,19 @@ static int need_root(void)
 	return 1;
 }
 
-/* Copies src into dest (a <kernel>/<arch> directory) through a staging
+/* Copies src into dest (a <kernel>/<arch> directory) through a staged
  * directory, so that dest is either the old or the new one. */
-static int load_ka_dir(const char *src, const char *kdir, const char *a, const char *dest)
+static int load_ka_dir(const struct settings *s, const char *src, const char *dest)
 {
-	_cleanup_free_ char *stage = xasprintf("%s/.%s.dkms-staging", kdir, a);
-	_cleanup_free_ char *old = xasprintf("%s/.%s.dkms-old", kdir, a);
-	rm_rf(stage);
-	rm_rf(old);
-	int r = copy_tree(src, stage);
-	if (r == 0 && is_dir(dest) && rename(dest, old) < 0)
-		r = -errno;
-	if (r == 0 && rename(stage, dest) < 0)
-		r = -errno;
-	if (r < 0) {
-		rm_rf(stage);
-		if (!path_exists(dest) && is_dir(old))
-			rename(old, dest);
+	struct staged st;
+	int r = staged_open_dir(&st, dest, s->dkms_tree);
+	if (r == 0 && (r = copy_tree(src, st.path)) < 0)
+		staged_rollback(&st);
+	else if (r == 0)
+		r = staged_commit(&st, 0);
+	if (r < 0)
 		error("Could not load %s: %s", dest, strerror(-r));
-		return r;
-	}
-	rm_rf(old);
-	return 0;
+	return r;
 }
 
 static int load_prebuilt(struct dkms *d, const char *root, const char *m, const char *v)
@@ -499,7 +480,7 @@ static int load_prebuilt(struct dkms *d, const char *root, const char *m, const 
 			if (!is_dir(src) || a[0] == '.' || !name_is_safe(a))
 				continue;
 			_cleanup_free_ char *dest = tree_ka_dir(&d->s, m, v, k, a);
-			if (is_dir(dest) && !d->cli->force) {
+			if (is_dir(dest) && !d->opt.force) {
 				warn("%s already exists. Skipping...", dest);
 				continue;
 			}
@@ -511,7 +492,7 @@ static int load_prebuilt(struct dkms *d, const char *root, const char *m, const 
 				last = 1;
 				continue;
 			}
-			if (load_ka_dir(src, kdir, a, dest) < 0)
+			if (load_ka_dir(&d->s, src, dest) < 0)
 				last = 1;
 		}
 	}
@@ -572,11 +553,11 @@ static int load_unpacked(struct dkms *d, const char *root, const char *archive)
 		free(m);
 		free(v);
 		m = v = NULL;
-		if ((r = need_root()) || (r = add_source_tree(d, src, &m, &v)))
+		if ((r = need_root()) || (r = add_source_tree(d, src, dkms_first_target(d), &m, &v)))
 			return r;
 		if (tree_is_added(&d->s, m, v))
 			return 0;
-		return do_add(d, m, v);
+		return do_add(d, m, v, dkms_first_target(d));
 	}
 
 	const char *loc = NULL;
@@ -609,14 +590,14 @@ static int load_unpacked(struct dkms *d, const char *root, const char *archive)
 	if (!binaries) {
 		_cleanup_free_ char *from = path_join(root, loc);
 		_cleanup_free_ char *m2 = NULL, *v2 = NULL;
-		if ((r = need_root()) || (r = add_source_tree(d, from, &m2, &v2)))
+		if ((r = need_root()) || (r = add_source_tree(d, from, dkms_first_target(d), &m2, &v2)))
 			return r;
 	} else if (!is_dir(srcdir) && (r = load_binaries_stub(d, root, m, v))) {
 		return r;
 	}
 	/* register the module before its prebuilt modules go in, so that a
 	 * failing add leaves no half-loaded version behind */
-	if ((!binaries || is_dir(srcdir)) && !tree_is_added(&d->s, m, v) && (r = do_add(d, m, v)))
+	if ((!binaries || is_dir(srcdir)) && !tree_is_added(&d->s, m, v) && (r = do_add(d, m, v, dkms_first_target(d))))
 		return r;
 	return load_prebuilt(d, root, m, v);
 }

@@ -22,6 +22,11 @@ char *tree_kernel_link(const struct settings *s, const char *m, const char *k, c
 	return xasprintf("%s/%s/kernel-%s-%s", s->dkms_tree, m, k, a);
 }
 
+char *tree_original_dir(const struct settings *s, const char *m, const char *k, const char *a)
+{
+	return xasprintf("%s/%s/original_module/%s/%s", s->dkms_tree, m, k, a);
+}
+
 bool tree_is_added(const struct settings *s, const char *m, const char *v)
 {
 	if (str_empty(m) || str_empty(v))
@@ -33,14 +38,14 @@ bool tree_is_added(const struct settings *s, const char *m, const char *v)
 	return is_symlink(src) || is_dir(src);
 }
 
-bool tree_is_built(const struct settings *s, const char *m, const char *v, const char *k, const char *a,
+bool tree_is_built(const struct settings *s, const char *m, const char *v, const struct kernel_target *t,
 		   const struct module_conf *mc)
 {
-	_cleanup_free_ char *ka = tree_ka_dir(s, m, v, k, a);
+	_cleanup_free_ char *ka = tree_ka_dir(s, m, v, t->release, t->arch);
 	_cleanup_free_ char *moddir = path_join(ka, "module");
 	if (!is_dir(moddir))
 		return false;
-	const char *comp = kernel_module_compression(s, k);
+	const char *comp = t->module_suffix;
 	for (size_t i = 0; i < mc->n_mods; i++) {
 		_cleanup_free_ char *f = find_module_file(moddir, mc->mods[i].dest_name, comp);
 		if (!f)

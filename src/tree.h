@@ -9,14 +9,17 @@
 
 #include "dkmsconf.h"
 #include "framework.h"
+#include "target.h"
 
 char *tree_mv_dir(const struct settings *s, const char *m, const char *v);
 char *tree_ka_dir(const struct settings *s, const char *m, const char *v, const char *k, const char *a);
 char *tree_kernel_link(const struct settings *s, const char *m, const char *k, const char *a);
+/* <dkms_tree>/<m>/original_module/<k>/<a>: originals kept by install. */
+char *tree_original_dir(const struct settings *s, const char *m, const char *k, const char *a);
 
 bool tree_is_added(const struct settings *s, const char *m, const char *v);
 /* module/ exists and holds every DEST_MODULE_NAME of the conf. */
-bool tree_is_built(const struct settings *s, const char *m, const char *v, const char *k, const char *a,
+bool tree_is_built(const struct settings *s, const char *m, const char *v, const struct kernel_target *t,
 		   const struct module_conf *mc);
 /* The kernel-<k>-<a> link points at this version's <k>/<a>. */
 bool tree_link_is_installed(const struct settings *s, const char *m, const char *v, const char *k, const char *a);

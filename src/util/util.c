@@ -1,4 +1,5 @@
 #include "util/util.h"
+#include "util/staged.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -14,14 +15,6 @@ static void oom(void)
 {
 	fputs("dkms: out of memory\n", stderr);
 	abort();
-}
-
-void *xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-	if (!p)
-		oom();
-	return p;
 }
 
 void *xcalloc(size_t n, size_t m)
@@ -170,16 +163,16 @@ bool strv_contains(char *const *v, const char *s)
 	return false;
 }
 
-static int (*strv_cmp_fn)(const char *, const char *);
-static int strv_qsort_cmp(const void *a, const void *b)
+char *strv_join(char *const *v, const char *sep)
 {
-	return strv_cmp_fn(*(char *const *)a, *(char *const *)b);
-}
-
-void strv_sort(char **v, int (*cmp)(const char *, const char *))
-{
-	strv_cmp_fn = cmp ? cmp : strcmp;
-	qsort(v, strv_len(v), sizeof(char *), strv_qsort_cmp);
+	struct strbuf sb = {0};
+	strbuf_append(&sb, "");
+	for (size_t i = 0; v && v[i]; i++) {
+		if (i)
+			strbuf_append(&sb, sep);
+		strbuf_append(&sb, v[i]);
+	}
+	return strbuf_steal(&sb);
 }
 
 char *path_join(const char *a, const char *b)
@@ -234,55 +227,18 @@ int read_file(const char *path, char **out, size_t *len)
 	return 0;
 }
 
-static int fsync_dir_of(const char *path)
-{
-	_cleanup_free_ char *dir = xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	if (slash == dir)
-		dir[1] = '\0';
-	else if (slash)
-		*slash = '\0';
-	else
-		strcpy(dir, ".");
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int r = fsync(fd) < 0 ? -errno : 0;
-	close(fd);
-	return r;
-}
-
 int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode)
 {
-	_cleanup_free_ char *tmp = xasprintf("%s.dkms-tmp.XXXXXX", path);
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int r = 0;
-	size_t off = 0;
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			break;
-		}
-		off += (size_t)n;
-	}
-	if (r == 0 && fchmod(fd, mode) < 0)
-		r = -errno;
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
+	struct staged st;
+	int r = staged_open_file(&st, path, mode);
+	if (r < 0)
+		return r;
+	r = write_all(st.fd, data, len);
 	if (r < 0) {
-		unlink(tmp);
+		staged_rollback(&st);
 		return r;
 	}
-	return fsync_dir_of(path);
+	return staged_commit(&st, 0);
 }
 
 int mkdir_p(const char *path, mode_t mode)
@@ -322,41 +278,35 @@ int rm_rf(const char *path)
 	return 0;
 }
 
-int copy_file(const char *src, const char *dst, mode_t mode)
+int copy_fd(int in, int out)
 {
-	int in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return -errno;
-	int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (out < 0) {
-		int r = -errno;
-		close(in);
-		return r;
-	}
-	int r = 0;
 	char buf[65536];
 	for (;;) {
 		ssize_t n = read(in, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
+		if (n < 0)
+			return -errno;
 		if (n == 0)
-			break;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(out, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				r = -errno;
-				goto done;
-			}
-			off += w;
-		}
+			return 0;
+		int r = write_all(out, buf, (size_t)n);
+		if (r < 0)
+			return r;
 	}
-done:
+}
+
+int copy_file(const char *src, const char *dst, mode_t mode)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -errno;
+	int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (out < 0) {
+		int r = -errno;
+		close(in);
+		return r;
+	}
+	int r = copy_fd(in, out);
 	close(in);
 	if (r == 0 && fchmod(out, mode) < 0)
 		r = -errno;
@@ -419,16 +369,9 @@ int copy_tree(const char *src, const char *dst)
 
 int symlink_atomic(const char *target, const char *linkpath)
 {
-	_cleanup_free_ char *tmp = xasprintf("%s.dkms-tmp.%d", linkpath, (int)getpid());
-	unlink(tmp);
-	if (symlink(target, tmp) < 0)
-		return -errno;
-	if (rename(tmp, linkpath) < 0) {
-		int r = -errno;
-		unlink(tmp);
-		return r;
-	}
-	return fsync_dir_of(linkpath);
+	struct staged st;
+	int r = staged_open_symlink(&st, linkpath, target);
+	return r < 0 ? r : staged_commit(&st, 0);
 }
 
 bool is_dir(const char *path)

@@ -19,7 +19,6 @@ static inline void freep(void *p) { free(*(void **)p); }
 /* Hand ownership out of a _cleanup_ variable. */
 #define TAKE_PTR(p) ({ __typeof__(p) _tp = (p); (p) = NULL; _tp; })
 
-void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t m);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
@@ -51,7 +50,8 @@ void strv_pushdup(char ***v, const char *s);
 void strv_free(char **v);
 static inline void strv_freep(char ***v) { strv_free(*v); }
 bool strv_contains(char *const *v, const char *s);
-void strv_sort(char **v, int (*cmp)(const char *, const char *));
+/* The strings joined with sep between them. */
+char *strv_join(char *const *v, const char *sep);
 
 /* Paths. */
 char *path_join(const char *a, const char *b);
@@ -65,6 +65,9 @@ int write_file_atomic(const char *path, const char *data, size_t len, mode_t mod
 int mkdir_p(const char *path, mode_t mode);
 int rm_rf(const char *path);
 int copy_file(const char *src, const char *dst, mode_t mode);
+/* Copies what is left of in to out; a write that makes no progress is an
+ * error (-ENOSPC). */
+int copy_fd(int in, int out);
 /* Copy the contents of directory src into dst (created), keeping modes,
  * symlinks and timestamps, like cp -a src/. dst. */
 int copy_tree(const char *src, const char *dst);

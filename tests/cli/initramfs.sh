@@ -51,7 +51,7 @@ expect_calls() {
     local want=$1 got; got=$(calls)
     [ "$got" = "$want" ] || fail "$2: tool calls were '$got', expected '$want'"
 }
-pending_clean() { [ ! -e "$T/dkms/.initramfs-pending" ] || fail "$1: marks left in $T/dkms/.initramfs-pending"; }
+pending_clean() { [ ! -e "$T/dkms/.pending" ] || fail "$1: marks left in $T/dkms/.pending"; }
 
 # two REMAKE_INITRD modules installed for one kernel in one command: once
 expect_rc 0 tdkms autoinstall --no-depmod -k "$KA" >"$T/out" 2>&1
@@ -90,10 +90,12 @@ expect_calls "" "kernel without an initramfs"
 grep -q "Not regenerating the initramfs of kernel $KB" "$T/out" || fail "skip not reported"
 touch "$T/boot/initrd.img-$KB"
 
-# a failing tool: reported with kernel, tool and status; the install stands
+# a failing tool: reported with kernel, tool and status, and in the exit
+# code (6); the install stands
 expect_rc 0 tdkms uninstall --no-depmod beta/1.0 -k "$KB" >/dev/null 2>&1
 calls >/dev/null
-FAKE_TOOL_STATUS=3 tdkms install --no-depmod beta/1.0 -k "$KB" >"$T/out" 2>&1 || fail "a failing initramfs tool failed the install"
+rc=0; FAKE_TOOL_STATUS=3 tdkms install --no-depmod beta/1.0 -k "$KB" >"$T/out" 2>&1 || rc=$?
+[ "$rc" = 6 ] || { cat "$T/out"; fail "a failing initramfs tool: exit $rc, expected 6"; }
 grep -q "initramfs of kernel $KB was not regenerated: .*update-initramfs failed with exit status 3" "$T/out" ||
     { cat "$T/out"; fail "tool failure not reported"; }
 [ -e "$T/lib/modules/$KB/updates/dkms/beta.ko" ] || fail "install undone by the tool's failure"

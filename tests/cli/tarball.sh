@@ -38,7 +38,7 @@ fresh() {
 }
 no_leftovers() {
     [ -z "$(ls -A "$TMPDIR")" ] || fail "$1: left in tmp_location: $(ls -A "$TMPDIR")"
-    ! find "$T/dkms" "$T/out" -name '*.dkms-tmp*' -o -name '*.dkms-staging' | grep -q . ||
+    ! find "$T/dkms" "$T/out" -name '.dkms-stage.*' | grep -q . ||
         fail "$1: temporary files left in the trees"
 }
 listing() { tar -tf "$1" | sort; }

@@ -43,11 +43,15 @@ static int teardown(void **state)
 static int load(struct settings *s, const char *conf_rel, const char *k, struct module_conf *mc)
 {
 	char *file = path_join(root, conf_rel);
+	free(s->kernel_source_dir);
+	s->kernel_source_dir = xstrdup("/nonexistent/ksrc");
+	struct kernel_target t;
+	kernel_target_resolve(&t, s, k, "x86_64");
 	struct conf_request rq = {
-		.s = s, .module = "shellconf", .module_version = "1.0", .kernelver = k, .arch = "x86_64",
-		.file = file, .kernel_source_dir = "/nonexistent/ksrc",
+		.s = s, .module = "shellconf", .module_version = "1.0", .t = &t, .file = file,
 	};
 	int r = module_conf_load(&rq, mc);
+	kernel_target_free(&t);
 	free(file);
 	return r;
 }

@@ -1,0 +1,155 @@
+#include "commit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dkms.h"
+#include "initramfs.h"
+#include "log.h"
+#include "util/spawn.h"
+
+static char *pending_dir(const struct settings *s)
+{
+	return path_join(s->dkms_tree, ".pending");
+}
+
+static void note(struct dkms *d, const char *what, const char *k)
+{
+	if (!name_is_safe(k)) {
+		warn("Not running %s for kernel '%s': not a usable kernel name.", what, k);
+		return;
+	}
+	_cleanup_free_ char *dir = pending_dir(&d->s);
+	_cleanup_free_ char *mark = xasprintf("%s/%s-%s", dir, what, k);
+	int r = mkdir_p(dir, 0755);
+	int fd = r < 0 ? r : open(mark, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		warn("Could not record that kernel %s needs %s (%s): %s", k, what, mark, strerror(r < 0 ? -r : errno));
+		return;
+	}
+	close(fd);
+}
+
+void changes_note_depmod(struct dkms *d, const char *k)
+{
+	d->changes.changed = true;
+	if (!d->opt.no_depmod)
+		note(d, "depmod", k);
+}
+
+void changes_note_initramfs(struct dkms *d, const char *k)
+{
+	if (!d->opt.no_initrd)
+		note(d, "initramfs", k);
+}
+
+/* depmod works on <base>/lib/modules/<kernel>: the base comes from the
+ * install tree when it ends in lib/modules (a throwaway root or an image
+ * being prepared), as depmod -b expects.  NULL: not a module tree. */
+static char **depmod_argv(const struct settings *s, const char *k)
+{
+	_cleanup_free_ char *it = xstrdup(s->install_tree);
+	size_t len = strlen(it);
+	while (len > 1 && it[len - 1] == '/')
+		it[--len] = '\0';
+	bool system = streq(it, "/lib/modules") || streq(it, "/usr/lib/modules");
+	if (!system && !endswith(it, "/lib/modules"))
+		return NULL;
+	char **argv = NULL;
+	strv_pushdup(&argv, "depmod");
+	strv_pushdup(&argv, "-a");
+	if (!system) {
+		strv_pushdup(&argv, "-b");
+		strv_push(&argv, xstrndup(it, len - strlen("/lib/modules")));
+	}
+	_cleanup_free_ char *sysmap = xasprintf("%s/System.map-%s", s->boot_dir, k);
+	if (is_file(sysmap)) {
+		strv_pushdup(&argv, "-F");
+		strv_pushdup(&argv, sysmap);
+	}
+	strv_pushdup(&argv, k);
+	return argv;
+}
+
+int depmod_run(struct dkms *d, const char *k)
+{
+	if (d->opt.no_depmod)
+		return 0;
+	_cleanup_strv_ char **argv = depmod_argv(&d->s, k);
+	if (!argv) {
+		warn("depmod skipped for kernel %s: install tree %s does not end in lib/modules.", k, d->s.install_tree);
+		return 0;
+	}
+	if (log_verbose()) {
+		_cleanup_free_ char *line = strv_join(argv, " ");
+		debug("Running %s", line);
+	}
+	/* depmod's own chatter is discarded, as the reference does */
+	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	struct spawn_opts o = {.out_fd = devnull, .err_fd = devnull, .null_stdin = true};
+	int r = spawn_run(argv, &o);
+	if (devnull >= 0)
+		close(devnull);
+	if (r != 0) {
+		error("depmod failed for kernel %s (%s).", k, r < 0 ? strerror(-r) : "non-zero exit status");
+		return EX_INSTALL;
+	}
+	return 0;
+}
+
+/* Runs `what` for every kernel marked for it, once each; the mark goes
+ * after the attempt: a failure is reported and becomes this command's exit
+ * code, not every later command's.  Returns the first failure's code. */
+static int flush(struct dkms *d, const char *what, int (*run)(struct dkms *, const char *))
+{
+	_cleanup_free_ char *dir = pending_dir(&d->s);
+	_cleanup_strv_ char **names = dir_list(dir);
+	_cleanup_free_ char *prefix = xasprintf("%s-", what);
+	int ret = 0;
+	for (size_t i = 0; names && names[i]; i++) {
+		if (!startswith(names[i], prefix))
+			continue;
+		const char *k = names[i] + strlen(prefix);
+		_cleanup_free_ char *mark = path_join(dir, names[i]);
+		int r = name_is_safe(k) ? run(d, k) : 0;
+		if (r && !ret)
+			ret = r;
+		unlink(mark);
+	}
+	return ret;
+}
+
+static int run_initramfs(struct dkms *d, const char *k)
+{
+	return initramfs_regenerate(&d->s, k) ? EX_INSTALL : 0;
+}
+
+int dkms_commit(struct dkms *d)
+{
+	/* Only a run holding the lock may act on marks: they may be another
+	 * run's, still being made. */
+	if (d->lock_fd <= 0)
+		return 0;
+	int ret = 0;
+	if (!d->opt.no_depmod)
+		ret = flush(d, "depmod", depmod_run);
+	/* after depmod, whose tables the initramfs tools read */
+	int r = d->opt.no_initrd ? 0 : flush(d, "initramfs", run_initramfs);
+	if (r && !ret)
+		ret = r;
+	_cleanup_free_ char *dir = pending_dir(&d->s);
+	rmdir(dir);
+	/* post_transaction (framework.conf or environment, as in newer dkms):
+	 * a command run once after any command that changed installed
+	 * modules, autoinstall included. */
+	if (d->changes.changed && !str_empty(d->s.post_transaction)) {
+		info("Running the post_transaction command: %s", d->s.post_transaction);
+		int pr = dkms_run_shell(d->s.post_transaction, NULL, -1, NULL);
+		if (pr != 0)
+			warn("post_transaction \"%s\" exited with status %d.", d->s.post_transaction, pr);
+	}
+	return ret;
+}

@@ -1,0 +1,177 @@
+#include "target.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+/* The line "NAME=..." or "# NAME is not set" in a .config, or NULL. */
+static const char *kconfig_line(const char *config, const char *name, bool unset)
+{
+	size_t n = strlen(name);
+	for (const char *p = config; p && *p;) {
+		const char *q = p;
+		if (unset && startswith(q, "# "))
+			q += 2;
+		if (strncmp(q, name, n) == 0) {
+			if (!unset && q[n] == '=')
+				return q + n + 1;
+			if (unset && q != p && startswith(q + n, " is not set"))
+				return q;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return NULL;
+}
+
+char *kconfig_get(const char *config, const char *name)
+{
+	const char *v = kconfig_line(config, name, false);
+	if (!v)
+		return NULL;
+	size_t len = strcspn(v, "\n");
+	if (len >= 2 && v[0] == '"' && v[len - 1] == '"')
+		return xstrndup(v + 1, len - 2);
+	return xstrndup(v, len);
+}
+
+bool kconfig_enabled(const char *config, const char *name)
+{
+	const char *v = kconfig_line(config, name, false);
+	return v && (v[0] == 'y' || v[0] == 'm');
+}
+
+bool kconfig_disabled(const char *config, const char *name)
+{
+	return kconfig_line(config, name, true) != NULL;
+}
+
+char *expand_kernelver(const char *s, const char *k)
+{
+	struct strbuf sb = {0};
+	const char *p = s;
+	for (;;) {
+		const char *q = strstr(p, "$kernelver");
+		const char *q2 = strstr(p, "${kernelver}");
+		if (q2 && (!q || q2 < q)) {
+			strbuf_appendn(&sb, p, (size_t)(q2 - p));
+			strbuf_append(&sb, k);
+			p = q2 + strlen("${kernelver}");
+		} else if (q) {
+			strbuf_appendn(&sb, p, (size_t)(q - p));
+			strbuf_append(&sb, k);
+			p = q + strlen("$kernelver");
+		} else {
+			strbuf_append(&sb, p);
+			return strbuf_steal(&sb);
+		}
+	}
+}
+
+/* The suffix the reference reads from modules.dep (its set_module_suffix):
+ * the last of .gz, .xz, .zst that appears wins.  NULL without modules.dep. */
+static const char *suffix_from_modules_dep(const char *modules_dir)
+{
+	_cleanup_free_ char *dep = path_join(modules_dir, "modules.dep");
+	_cleanup_free_ char *text = NULL;
+	if (read_file(dep, &text, NULL) < 0)
+		return NULL;
+	const char *r = "";
+	if (strstr(text, ".gz:"))
+		r = ".gz";
+	if (strstr(text, ".xz:"))
+		r = ".xz";
+	if (strstr(text, ".zst:"))
+		r = ".zst";
+	return r;
+}
+
+/* How the kernel compresses its own modules: kbuild's choice in .config;
+ * with MODULE_COMPRESS_ALL=n the distribution decides, and what it
+ * decided shows in modules.dep; without a .config, modules.dep alone. */
+static const char *module_suffix(const struct kernel_target *t)
+{
+	const char *dep = NULL;
+	if (!t->config) {
+		dep = suffix_from_modules_dep(t->modules_dir);
+		return dep ? dep : "";
+	}
+	const char *algo = "";
+	if (kconfig_enabled(t->config, "CONFIG_MODULE_COMPRESS_GZIP"))
+		algo = ".gz";
+	if (kconfig_enabled(t->config, "CONFIG_MODULE_COMPRESS_XZ"))
+		algo = ".xz";
+	if (kconfig_enabled(t->config, "CONFIG_MODULE_COMPRESS_ZSTD"))
+		algo = ".zst";
+	if (*algo && kconfig_disabled(t->config, "CONFIG_MODULE_COMPRESS_ALL") &&
+	    (dep = suffix_from_modules_dep(t->modules_dir)))
+		return dep;
+	return algo;
+}
+
+/* The reference's sign-file search: framework.conf's sign_file, else the
+ * distribution's kbuild package, else the kernel's build tree. */
+static char *find_sign_file(const struct settings *s, const char *k)
+{
+	if (!str_empty(s->sign_file))
+		return expand_kernelver(s->sign_file, k);
+	const char *dist = s->running_distribution ? s->running_distribution : "";
+	if (startswith(dist, "debian")) {
+		/* ${kernelver%.*}: the kernel version without its last dotted part */
+		_cleanup_free_ char *kv = xstrdup(k);
+		char *dot = strrchr(kv, '.');
+		if (dot)
+			*dot = '\0';
+		char *sf = xasprintf("/usr/lib/linux-kbuild-%s/scripts/sign-file", kv);
+		if (is_file(sf))
+			return sf;
+		free(sf);
+	}
+	return xasprintf("%s/%s/build/scripts/sign-file", s->kernel_dir_base, k);
+}
+
+void kernel_target_resolve(struct kernel_target *t, const struct settings *s, const char *k, const char *a)
+{
+	*t = (struct kernel_target){0};
+	t->release = xstrdup(k);
+	t->arch = xstrdup(a);
+	if (!str_empty(s->kernel_source_dir))
+		t->headers_dir = xstrdup(s->kernel_source_dir);
+	else
+		t->headers_dir = xasprintf("%s/%s/build", s->kernel_dir_base, k);
+	t->config_path = !str_empty(s->kernel_config) ? xstrdup(s->kernel_config) : path_join(t->headers_dir, ".config");
+	if (read_file(t->config_path, &t->config, NULL) < 0)
+		t->config = NULL;
+	t->modules_dir = path_join(s->install_tree, k);
+	t->module_suffix = module_suffix(t);
+	t->sign_file = find_sign_file(s, k);
+	t->system_map = xasprintf("%s/System.map-%s", s->boot_dir, k);
+	_cleanup_free_ char *cc_text = t->config ? kconfig_get(t->config, "CONFIG_CC_VERSION_TEXT") : NULL;
+	if (cc_text)
+		t->cc = xstrndup(cc_text, strcspn(cc_text, " "));
+	t->sig_hash = t->config ? kconfig_get(t->config, "CONFIG_MODULE_SIG_HASH") : NULL;
+	if (str_empty(t->sig_hash)) {
+		free(t->sig_hash);
+		t->sig_hash = xstrdup("sha512"); /* the reference's default */
+	}
+	debug("Kernel %s (%s): headers %s, config %s%s, modules%s%s.", k, a, t->headers_dir, t->config_path,
+	      t->config ? "" : " (unreadable)", *t->module_suffix ? " compressed as " : " not compressed",
+	      t->module_suffix);
+}
+
+void kernel_target_free(struct kernel_target *t)
+{
+	char **fields[] = {&t->release, &t->arch, &t->headers_dir, &t->config_path, &t->config,
+			   &t->modules_dir, &t->sign_file, &t->system_map, &t->cc, &t->sig_hash};
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+		free(*fields[i]);
+	*t = (struct kernel_target){0};
+}
+
+bool kernel_target_has_headers(const struct kernel_target *t)
+{
+	_cleanup_free_ char *inc = path_join(t->headers_dir, "include");
+	return path_exists(inc);
+}
