@@ -106,6 +106,9 @@ static int do_op(struct txn *x, struct txn_op *op, size_t i)
 {
 	if (!op->place)
 		return move_file(op->from, op->to);
+	/* a file replaces a file or a link, never a directory */
+	if (is_dir(op->to) && !is_symlink(op->to))
+		return -EISDIR;
 	if (path_exists(op->to) || is_symlink(op->to)) {
 		op->backup = xasprintf("%s/old-%zu", x->stage, i);
 		if (rename(op->to, op->backup) < 0) {
