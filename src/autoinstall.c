@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "actions.h"
+#include "autoinstall.h"
 #include "build.h"
 #include "install.h"
 #include "kernel.h"
@@ -20,21 +21,16 @@
 #include "util/staged.h"
 
 
-struct job {
-	char *m, *v;
-	char **deps;
-	int result;   /* -1 pending, else the exit code of install */
-	bool done;    /* started (and maybe finished) */
-	pid_t pid;
-	char *out;    /* where a parallel job's output waits to be shown */
-};
-
-static bool job_ready(const struct job *j, char **installed)
+size_t ai_next_ready(const struct ai_job *jobs, size_t n, char *const *installed)
 {
-	for (size_t l = 0; j->deps[l]; l++)
-		if (!strv_contains(installed, j->deps[l]))
-			return false;
-	return true;
+	for (size_t i = 0; i < n; i++) {
+		bool ready = !jobs[i].started;
+		for (size_t l = 0; ready && jobs[i].deps[l]; l++)
+			ready = strv_contains(installed, jobs[i].deps[l]);
+		if (ready)
+			return i;
+	}
+	return n;
 }
 
 static void show_output(const char *path)
@@ -49,136 +45,189 @@ static void show_output(const char *path)
 	unlink(path);
 }
 
+/* Starts job i in a child process; its output goes to a file of the
+ * run's private directory when jobs run side by side. */
+static void start_job(struct dkms *d, struct ai_job *j, size_t i, const struct kernel_target *t, const char *out_dir,
+		      long jobs_each)
+{
+	j->started = true;
+	if (out_dir)
+		j->out = xasprintf("%s/%zu", out_dir, i);
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (j->out) {
+			int fd = open(j->out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			if (fd >= 0) {
+				dup2(fd, 1);
+				dup2(fd, 2);
+			}
+		}
+		free(d->opt.jobs);
+		d->opt.jobs = xasprintf("%ld", jobs_each);
+		dkms_forget_conf(d);
+		int r = do_install(d, j->m, j->v, t);
+		fflush(stdout);
+		fflush(stderr);
+		_exit(r);
+	}
+	if (pid < 0) {
+		j->result = EX_FAILED;
+		error("Could not start the install of %s/%s: %s", j->m, j->v, strerror(errno));
+		return;
+	}
+	j->pid = pid;
+}
+
+/* A child ended: its result, and its output shown in one piece. */
+static void job_ended(struct ai_job *j, int status, char ***installed, const struct kernel_target *t)
+{
+	j->pid = 0;
+	j->result = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (j->out) {
+		info("---- %s/%s on kernel %s (%s) ----", j->m, j->v, t->release, t->arch);
+		show_output(j->out);
+		free(j->out);
+		j->out = NULL;
+	}
+	if (j->result == 0)
+		strv_pushdup(installed, j->m);
+}
+
 /* Runs the install jobs, several at once: each module's build uses its
  * own build directory, so different modules for one kernel never share
  * files.  A job starts once its BUILD_DEPENDS are installed; the CPUs are
- * shared out between the running builds' make -j.  depmod is left to the
- * caller, once for the kernel. */
-static void run_jobs(struct dkms *d, struct job *jobs, size_t nj, char ***installed, const struct kernel_target *t)
+ * shared out between the running builds' make -j.  Each job records its
+ * changes for the commit point (commit.h). */
+static void run_jobs(struct dkms *d, struct ai_job *jobs, size_t nj, char ***installed, const struct kernel_target *t)
 {
-	const char *k = t->release, *a = t->arch;
 	long cpus = str_empty(d->opt.jobs) ? sysconf(_SC_NPROCESSORS_ONLN) : strtol(d->opt.jobs, NULL, 10);
 	if (cpus < 1)
 		cpus = 1;
 	size_t max_par = (size_t)cpus < nj ? (size_t)cpus : nj;
 	if (max_par < 1)
 		max_par = 1;
+	_cleanup_free_ char *out_dir = NULL;
+	if (max_par > 1) {
+		out_dir = path_join(d->s.tmp_location, "dkms-autoinstall.XXXXXX");
+		if (!mkdtemp(out_dir)) {
+			warn("Could not create a directory in %s (%s): building one module at a time.",
+			     d->s.tmp_location, strerror(errno));
+			free(out_dir);
+			out_dir = NULL;
+			max_par = 1;
+		}
+	}
+	long jobs_each = cpus / (long)max_par > 0 ? cpus / (long)max_par : 1;
 	size_t running = 0;
-	_cleanup_free_ char *saved_jobs = xstrdup(d->opt.jobs);
 	for (;;) {
-		for (size_t i = 0; i < nj && running < max_par; i++) {
-			struct job *j = &jobs[i];
-			if (j->done || !job_ready(j, *installed))
-				continue;
-			j->done = true;
-			if (max_par > 1)
-				j->out = xasprintf("%s/dkms-autoinstall.%d.%zu", d->s.tmp_location, (int)getpid(), i);
-			fflush(stdout);
-			fflush(stderr);
-			pid_t pid = fork();
-			if (pid == 0) {
-				if (j->out) {
-					int fd = open(j->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-					if (fd >= 0) {
-						dup2(fd, 1);
-						dup2(fd, 2);
-					}
-				}
-				free(d->opt.jobs);
-				d->opt.jobs = xasprintf("%ld", cpus / (long)max_par > 0 ? cpus / (long)max_par : 1);
-				dkms_forget_conf(d);
-				int r = do_install(d, j->m, j->v, t);
-				fflush(stdout);
-				fflush(stderr);
-				_exit(r);
-			}
-			if (pid < 0) {
-				j->result = 1;
-				error("Could not start the install of %s/%s: %s", j->m, j->v, strerror(errno));
-				continue;
-			}
-			j->pid = pid;
-			running++;
+		size_t i;
+		while (running < max_par && (i = ai_next_ready(jobs, nj, *installed)) < nj) {
+			start_job(d, &jobs[i], i, t, out_dir, jobs_each);
+			running += jobs[i].pid > 0;
 		}
 		if (running == 0)
 			break;
 		int status;
 		pid_t pid = wait(&status);
-		if (pid < 0) {
-			if (errno == EINTR)
-				continue;
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid < 0)
 			break;
-		}
-		for (size_t i = 0; i < nj; i++) {
-			struct job *j = &jobs[i];
-			if (j->pid != pid)
-				continue;
-			j->pid = 0;
-			running--;
-			j->result = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-			if (j->out) {
-				info("---- %s/%s on kernel %s (%s) ----", j->m, j->v, k, a);
-				show_output(j->out);
-				free(j->out);
-				j->out = NULL;
+		for (i = 0; i < nj; i++) {
+			if (jobs[i].pid == pid) {
+				job_ended(&jobs[i], status, installed, t);
+				running--;
 			}
-			if (j->result == 0)
-				strv_pushdup(installed, j->m);
 		}
 	}
-	free(d->opt.jobs);
-	d->opt.jobs = TAKE_PTR(saved_jobs);
+	if (out_dir)
+		rm_rf(out_dir);
+}
+
+/* The newest AUTOINSTALL version of module m not installed on t, as a
+ * job; false when there is none.  *is_installed: a version is. */
+static bool pick_version(struct dkms *d, const char *m, const struct kernel_target *t, struct ai_job *job,
+			 bool *is_installed)
+{
+	_cleanup_strv_ char **vers = tree_versions(&d->s, m, NULL);
+	*job = (struct ai_job){.result = -1};
+	*is_installed = false;
+	for (size_t j = 0; vers[j]; j++) {
+		const char *v = vers[j];
+		const struct module_conf *mc;
+		if (!tree_is_added(&d->s, m, v))
+			continue;
+		if (tree_link_is_installed(&d->s, m, v, t->release, t->arch)) {
+			*is_installed = true;
+			continue;
+		}
+		if (dkms_read_conf(d, m, v, t, NULL, &mc) != 0 || !mc->autoinstall)
+			continue;
+		if (job->v && ver_cmp(v, job->v) <= 0)
+			continue;
+		free(job->v);
+		strv_free(job->deps);
+		job->v = xstrdup(v);
+		job->deps = xcalloc(1, sizeof(char *));
+		for (size_t l = 0; mc->build_depends[l]; l++)
+			strv_pushdup(&job->deps, mc->build_depends[l]);
+	}
+	if (!job->v)
+		return false;
+	job->m = xstrdup(m);
+	debug("Autoinstall on kernel %s: %s/%s.", t->release, m, job->v);
+	return true;
+}
+
+/* One line per job; returns how many failed. */
+static int print_summary(struct dkms *d, const struct ai_job *jobs, size_t nj, const struct kernel_target *t)
+{
+	int failed = 0;
+	info_blank();
+	info("Autoinstall on kernel %s (%s):", t->release, t->arch);
+	for (size_t i = 0; i < nj; i++) {
+		const struct ai_job *j = &jobs[i];
+		if (!j->started) {
+			_cleanup_free_ char *deps = strv_join(j->deps, " ");
+			info("  %s/%s: failed, missing dependencies: %s", j->m, j->v, deps);
+			failed++;
+		} else if (j->result == 0) {
+			info("  %s/%s: installed", j->m, j->v);
+		} else if (j->result == EX_EXCLUDED) {
+			info("  %s/%s: skipped (BUILD_EXCLUSIVE does not match this kernel)", j->m, j->v);
+		} else {
+			_cleanup_free_ char *log = xasprintf("%s/%s/%s/build/make.log", d->s.dkms_tree, j->m, j->v);
+			bool has_log = path_exists(log);
+			_cleanup_free_ char *first = has_log ? first_error_line(log) : NULL;
+			info("  %s/%s: failed (exit %d)%s%s%s%s", j->m, j->v, j->result, first ? ": " : "",
+			     first ? first : "", has_log ? ", log: " : "", has_log ? log : "");
+			failed++;
+		}
+	}
+	return failed;
 }
 
 static int autoinstall_kernel(struct dkms *d, const struct kernel_target *t)
 {
-	const char *k = t->release, *a = t->arch;
-	struct job *jobs = NULL;
+	struct ai_job *jobs = NULL;
 	size_t nj = 0;
 	_cleanup_strv_ char **installed = xcalloc(1, sizeof(char *));
-
 	_cleanup_strv_ char **mods = tree_modules(&d->s, NULL);
 	for (size_t i = 0; mods[i]; i++) {
-		_cleanup_strv_ char **vers = tree_versions(&d->s, mods[i], NULL);
-		char *best = NULL;
-		char **best_deps = NULL;
-		bool is_installed = false;
-		for (size_t j = 0; vers[j]; j++) {
-			const char *m = mods[i], *v = vers[j];
-			if (!tree_is_added(&d->s, m, v))
-				continue;
-			if (tree_link_is_installed(&d->s, m, v, k, a)) {
-				is_installed = true;
-				continue;
-			}
-			const struct module_conf *mc;
-			if (dkms_read_conf(d, m, v, t, NULL, &mc) != 0)
-				continue;
-			if (!mc->autoinstall)
-				continue;
-			if (!best || ver_cmp(v, best) > 0) {
-				free(best);
-				strv_free(best_deps);
-				best = xstrdup(v);
-				best_deps = xcalloc(1, sizeof(char *));
-				for (size_t l = 0; mc->build_depends[l]; l++)
-					strv_pushdup(&best_deps, mc->build_depends[l]);
-			}
-		}
+		struct ai_job job;
+		bool is_installed;
+		bool any = pick_version(d, mods[i], t, &job, &is_installed);
 		if (is_installed)
 			strv_pushdup(&installed, mods[i]);
-		if (best) {
+		if (any) {
 			jobs = xrealloc(jobs, (nj + 1) * sizeof(*jobs));
-			jobs[nj++] = (struct job){.m = xstrdup(mods[i]), .v = best, .deps = best_deps, .result = -1};
-		} else {
-			strv_free(best_deps);
+			jobs[nj++] = job;
 		}
 	}
-	if (nj == 0) {
-		free(jobs);
+	if (nj == 0)
 		return 0;
-	}
-
 	/* The signing key is made here, once, not by parallel builds racing
 	 * to create it. */
 	struct sign_plan sp = {0};
@@ -186,33 +235,8 @@ static int autoinstall_kernel(struct dkms *d, const struct kernel_target *t)
 		sign_prepare(&d->s, t, &sp);
 		sign_plan_free(&sp);
 	}
-	/* each job records its changes for the commit point (commit.h) */
 	run_jobs(d, jobs, nj, &installed, t);
-
-	int failed = 0;
-	info_blank();
-	info("Autoinstall on kernel %s (%s):", k, a);
-	for (size_t i = 0; i < nj; i++) {
-		struct job *j = &jobs[i];
-		if (!j->done) {
-			struct strbuf sb = {0};
-			for (size_t l = 0; j->deps[l]; l++)
-				strbuf_appendf(&sb, "%s%s", l ? " " : "", j->deps[l]);
-			_cleanup_free_ char *deps = strbuf_steal(&sb);
-			info("  %s/%s: failed, missing dependencies: %s", j->m, j->v, deps);
-			failed++;
-		} else if (j->result == 0) {
-			info("  %s/%s: installed", j->m, j->v);
-		} else if (j->result == 77) {
-			info("  %s/%s: skipped (BUILD_EXCLUSIVE does not match this kernel)", j->m, j->v);
-		} else {
-			_cleanup_free_ char *log = xasprintf("%s/%s/%s/build/make.log", d->s.dkms_tree, j->m, j->v);
-			_cleanup_free_ char *first = path_exists(log) ? first_error_line(log) : NULL;
-			info("  %s/%s: failed (exit %d)%s%s%s%s", j->m, j->v, j->result, first ? ": " : "",
-			     first ? first : "", path_exists(log) ? ", log: " : "", path_exists(log) ? log : "");
-			failed++;
-		}
-	}
+	int failed = print_summary(d, jobs, nj, t);
 	for (size_t i = 0; i < nj; i++) {
 		free(jobs[i].m);
 		free(jobs[i].v);

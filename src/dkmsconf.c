@@ -72,16 +72,10 @@ static void exclude(struct module_conf *mc, char *why)
 		free(why);
 }
 
-int module_conf_from_vars(const struct conf_request *rq, struct shvars *vars, struct module_conf *mc)
+/* The scripts, flags and BUILD_DEPENDS. */
+static void conf_scalars(struct module_conf *mc)
 {
-	const struct settings *s = rq->s;
-	int bad = 0;
-	const char *k = rq->t->release, *a = rq->t->arch;
-	const char *ksrc = rq->t->headers_dir, *kconfig = rq->t->config;
-	mc->vars = *vars;
-	*vars = (struct shvars){0};
 	struct shvars *v = &mc->vars;
-
 	mc->package_name = dup_or_empty(shvars_scalar(v, "PACKAGE_NAME"));
 	mc->package_version = dup_or_empty(shvars_scalar(v, "PACKAGE_VERSION"));
 	mc->clean = dup_or_empty(shvars_scalar(v, "CLEAN"));
@@ -107,83 +101,86 @@ int module_conf_from_vars(const struct conf_request *rq, struct shvars *vars, st
 		for (char *save = NULL, *w = strtok_r(copy, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save))
 			strv_pushdup(&mc->build_depends, w);
 	}
+}
 
-	size_t n = 0;
-	const char *arrays[] = {"BUILT_MODULE_NAME", "BUILT_MODULE_LOCATION", "DEST_MODULE_NAME", "DEST_MODULE_LOCATION"};
-	for (size_t i = 0; i < ARRAY_SIZE(arrays); i++) {
-		size_t c = shvars_count(v, arrays[i]);
-		if (c > n)
-			n = c;
+/* STRIP[i]: "no" or "yes"; unset: the first record's, else yes. */
+static bool conf_strip(const struct module_conf *mc, size_t i)
+{
+	const char *st = shvars_at(&mc->vars, "STRIP", i);
+	if (st && (st[0] == 'n' || st[0] == 'N'))
+		return false;
+	if (str_empty(st) && i > 0)
+		return mc->mods[0].strip;
+	return true;
+}
+
+/* Record i's names and locations, defaulted and checked: 0 or 1 (bad,
+ * with the reference's message printed). */
+static int conf_module(const struct settings *s, struct module_conf *mc, size_t i, size_t n_dest)
+{
+	struct shvars *v = &mc->vars;
+	struct conf_module *m = &mc->mods[i];
+	int bad = 0;
+	m->built_name = dup_or_empty(shvars_at(v, "BUILT_MODULE_NAME", i));
+	m->built_location = dup_or_empty(shvars_at(v, "BUILT_MODULE_LOCATION", i));
+	m->dest_name = dup_or_empty(shvars_at(v, "DEST_MODULE_NAME", i));
+	m->dest_location_raw = dup_or_empty(shvars_at(v, "DEST_MODULE_LOCATION", i));
+	m->strip = conf_strip(mc, i);
+	if (str_empty(m->built_name) && n_dest == 1) {
+		free(m->built_name);
+		m->built_name = xstrdup(mc->package_name);
 	}
-	size_t n_dest = shvars_count(v, "DEST_MODULE_LOCATION");
-	mc->mods = xcalloc(n ? n : 1, sizeof(*mc->mods));
-	mc->n_mods = n;
-	for (size_t i = 0; i < n; i++) {
-		struct conf_module *m = &mc->mods[i];
-		m->built_name = dup_or_empty(shvars_at(v, "BUILT_MODULE_NAME", i));
-		m->built_location = dup_or_empty(shvars_at(v, "BUILT_MODULE_LOCATION", i));
-		m->dest_name = dup_or_empty(shvars_at(v, "DEST_MODULE_NAME", i));
-		m->dest_location_raw = dup_or_empty(shvars_at(v, "DEST_MODULE_LOCATION", i));
-		const char *st = shvars_at(v, "STRIP", i);
-		if (st && (st[0] == 'n' || st[0] == 'N'))
-			m->strip = false;
-		else if (st && (st[0] == 'y' || st[0] == 'Y'))
-			m->strip = true;
-		else if (str_empty(st))
-			m->strip = i == 0 ? true : mc->mods[0].strip;
-		else
-			m->strip = true;
-
-		if (str_empty(m->built_name) && n_dest == 1) {
-			free(m->built_name);
-			m->built_name = xstrdup(mc->package_name);
-		}
-		if (str_empty(m->dest_name)) {
-			free(m->dest_name);
-			m->dest_name = xstrdup(m->built_name);
-		}
-		if (!str_empty(m->built_location) && !endswith(m->built_location, "/")) {
-			char *t = xasprintf("%s/", m->built_location);
-			free(m->built_location);
-			m->built_location = t;
-		}
-		if (str_empty(m->built_name)) {
-			fprintf(stderr, "dkms.conf: Error! No 'BUILT_MODULE_NAME' directive specified for record #%zu.\n", i);
-			bad = 1;
-		}
-		if (endswith(m->built_name, ".o") || endswith(m->built_name, ".ko")) {
-			fprintf(stderr, "dkms.conf: Error! 'BUILT_MODULE_NAME' directive ends in '.o' or '.ko' in record #%zu.\n", i);
-			bad = 1;
-		}
-		if (endswith(m->dest_name, ".o") || endswith(m->dest_name, ".ko")) {
-			fprintf(stderr, "dkms.conf: Error! 'DEST_MODULE_NAME' directive ends in '.o' or '.ko' in record #%zu.\n", i);
-			bad = 1;
-		}
-		/* Names become file names: no path tricks. */
-		if ((!str_empty(m->built_name) && strchr(m->built_name, '/')) ||
-		    (!str_empty(m->dest_name) && strchr(m->dest_name, '/'))) {
-			fprintf(stderr, "dkms.conf: Error! Module names may not contain '/' in record #%zu.\n", i);
-			bad = 1;
-		}
-		if (strstr(m->built_location, "..") || strstr(m->dest_location_raw, "..")) {
-			fprintf(stderr, "dkms.conf: Error! Module locations may not contain '..' in record #%zu.\n", i);
-			bad = 1;
-		}
-		m->dest_location = override_dest_location(s, m->dest_location_raw);
-		if (str_empty(m->dest_location_raw)) {
-			fprintf(stderr, "dkms.conf: Error! No 'DEST_MODULE_LOCATION' directive specified for record #%zu.\n", i);
-			bad = 1;
-		}
-		const char *d = m->dest_location_raw;
-		if (!startswith(d, "/kernel") && !startswith(d, "/updates") && !startswith(d, "/extra")) {
-			fprintf(stderr, "dkms.conf: Error! Directive 'DEST_MODULE_LOCATION' does not begin with\n"
-					"'/kernel', '/updates', or '/extra' in record #%zu.\n", i);
-			bad = 1;
-		}
+	if (str_empty(m->dest_name)) {
+		free(m->dest_name);
+		m->dest_name = xstrdup(m->built_name);
 	}
+	if (!str_empty(m->built_location) && !endswith(m->built_location, "/")) {
+		char *t = xasprintf("%s/", m->built_location);
+		free(m->built_location);
+		m->built_location = t;
+	}
+	if (str_empty(m->built_name)) {
+		fprintf(stderr, "dkms.conf: Error! No 'BUILT_MODULE_NAME' directive specified for record #%zu.\n", i);
+		bad = 1;
+	}
+	if (endswith(m->built_name, ".o") || endswith(m->built_name, ".ko")) {
+		fprintf(stderr, "dkms.conf: Error! 'BUILT_MODULE_NAME' directive ends in '.o' or '.ko' in record #%zu.\n", i);
+		bad = 1;
+	}
+	if (endswith(m->dest_name, ".o") || endswith(m->dest_name, ".ko")) {
+		fprintf(stderr, "dkms.conf: Error! 'DEST_MODULE_NAME' directive ends in '.o' or '.ko' in record #%zu.\n", i);
+		bad = 1;
+	}
+	/* Names become file names: no path tricks. */
+	if ((!str_empty(m->built_name) && strchr(m->built_name, '/')) ||
+	    (!str_empty(m->dest_name) && strchr(m->dest_name, '/'))) {
+		fprintf(stderr, "dkms.conf: Error! Module names may not contain '/' in record #%zu.\n", i);
+		bad = 1;
+	}
+	if (strstr(m->built_location, "..") || strstr(m->dest_location_raw, "..")) {
+		fprintf(stderr, "dkms.conf: Error! Module locations may not contain '..' in record #%zu.\n", i);
+		bad = 1;
+	}
+	m->dest_location = override_dest_location(s, m->dest_location_raw);
+	if (str_empty(m->dest_location_raw)) {
+		fprintf(stderr, "dkms.conf: Error! No 'DEST_MODULE_LOCATION' directive specified for record #%zu.\n", i);
+		bad = 1;
+	}
+	const char *d = m->dest_location_raw;
+	if (!startswith(d, "/kernel") && !startswith(d, "/updates") && !startswith(d, "/extra")) {
+		fprintf(stderr, "dkms.conf: Error! Directive 'DEST_MODULE_LOCATION' does not begin with\n"
+				"'/kernel', '/updates', or '/extra' in record #%zu.\n", i);
+		bad = 1;
+	}
+	return bad;
+}
 
-	/* The make command: MAKE[0] unless MAKE_MATCH[0] is set; the last
-	 * MAKE[i] whose MAKE_MATCH[i] matches the kernel wins. */
+/* The make and clean commands: MAKE[0] unless MAKE_MATCH[0] is set; the
+ * last MAKE[i] whose MAKE_MATCH[i] matches the kernel wins. */
+static void conf_make(const struct conf_request *rq, struct module_conf *mc)
+{
+	const struct shvars *v = &mc->vars;
+	const char *k = rq->t->release, *ksrc = rq->t->headers_dir, *kconfig = rq->t->config;
 	const char *make = NULL;
 	if (str_empty(shvars_at(v, "MAKE_MATCH", 0)))
 		make = shvars_at(v, "MAKE", 0);
@@ -193,7 +190,7 @@ int module_conf_from_vars(const struct conf_request *rq, struct shvars *vars, st
 		if (!str_empty(mk) && !str_empty(mm) && bash_regex_match(k, mm) == 1)
 			make = mk;
 	}
-	_cleanup_free_ char *build_dir = xasprintf("%s/%s/%s/build", s->dkms_tree,
+	_cleanup_free_ char *build_dir = xasprintf("%s/%s/%s/build", rq->s->dkms_tree,
 						   rq->module ? rq->module : "", rq->module_version ? rq->module_version : "");
 	if (str_empty(make))
 		mc->make_command = xasprintf("make -C %s M=%s", ksrc, build_dir);
@@ -203,28 +200,36 @@ int module_conf_from_vars(const struct conf_request *rq, struct shvars *vars, st
 		free(mc->clean);
 		mc->clean = xasprintf("make -C %s M=%s clean", ksrc, build_dir);
 	}
-
-	if (kconfig) {
-		if (kconfig_enabled(kconfig, "CONFIG_CC_IS_CLANG")) {
-			char *t = xasprintf("%s CC=clang", mc->make_command);
-			free(mc->make_command);
-			mc->make_command = t;
-		}
-		if (kconfig_enabled(kconfig, "CONFIG_LD_IS_LLD")) {
-			char *t = xasprintf("%s LD=ld.lld", mc->make_command);
-			free(mc->make_command);
-			mc->make_command = t;
-		}
+	if (kconfig && kconfig_enabled(kconfig, "CONFIG_CC_IS_CLANG")) {
+		char *t = xasprintf("%s CC=clang", mc->make_command);
+		free(mc->make_command);
+		mc->make_command = t;
 	}
+	if (kconfig && kconfig_enabled(kconfig, "CONFIG_LD_IS_LLD")) {
+		char *t = xasprintf("%s LD=ld.lld", mc->make_command);
+		free(mc->make_command);
+		mc->make_command = t;
+	}
+}
 
+/* PATCH[i] whose PATCH_MATCH[i] is empty or matches the kernel. */
+static void conf_patches(const struct conf_request *rq, struct module_conf *mc)
+{
+	const struct shvars *v = &mc->vars;
 	mc->patches = xcalloc(1, sizeof(char *));
 	size_t npatch = shvars_count(v, "PATCH");
 	for (size_t i = 0; i < npatch; i++) {
 		const char *p = shvars_at(v, "PATCH", i), *pm = shvars_at(v, "PATCH_MATCH", i);
-		if (!str_empty(p) && (str_empty(pm) || bash_regex_match(k, pm) == 1))
+		if (!str_empty(p) && (str_empty(pm) || bash_regex_match(rq->t->release, pm) == 1))
 			strv_pushdup(&mc->patches, p);
 	}
+}
 
+/* BUILD_EXCLUSIVE_*: whether this kernel is excluded, and why. */
+static void conf_exclusive(const struct conf_request *rq, struct module_conf *mc)
+{
+	const struct shvars *v = &mc->vars;
+	const char *k = rq->t->release, *a = rq->t->arch, *kc = rq->t->config;
 	const char *bek = shvars_scalar(v, "BUILD_EXCLUSIVE_KERNEL");
 	if (!str_empty(bek) && bash_regex_match(k, bek) == 0)
 		exclude(mc, xasprintf("kernel %s does not match BUILD_EXCLUSIVE_KERNEL=\"%s\"", k, bek));
@@ -238,17 +243,39 @@ int module_conf_from_vars(const struct conf_request *rq, struct shvars *vars, st
 	if (!str_empty(kmax) && kernel_version_cmp(k, kmax) > 0)
 		exclude(mc, xasprintf("kernel %s is newer than BUILD_EXCLUSIVE_KERNEL_MAX=\"%s\"", k, kmax));
 	const char *bec = shvars_scalar(v, "BUILD_EXCLUSIVE_CONFIG");
-	const char *kc = kconfig;
-	if (!str_empty(bec) && kc) {
-		_cleanup_free_ char *copy = xstrdup(bec);
-		for (char *save = NULL, *w = strtok_r(copy, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
-			if (w[0] == '!' && kconfig_enabled(kc, w + 1))
-				exclude(mc, xasprintf("kernel %s has %s set (BUILD_EXCLUSIVE_CONFIG)", k, w + 1));
-			else if (w[0] != '!' && !kconfig_enabled(kc, w))
-				exclude(mc, xasprintf("kernel %s does not have %s set (BUILD_EXCLUSIVE_CONFIG)", k, w));
-		}
+	if (str_empty(bec) || !kc)
+		return;
+	_cleanup_free_ char *copy = xstrdup(bec);
+	for (char *save = NULL, *w = strtok_r(copy, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
+		if (w[0] == '!' && kconfig_enabled(kc, w + 1))
+			exclude(mc, xasprintf("kernel %s has %s set (BUILD_EXCLUSIVE_CONFIG)", k, w + 1));
+		else if (w[0] != '!' && !kconfig_enabled(kc, w))
+			exclude(mc, xasprintf("kernel %s does not have %s set (BUILD_EXCLUSIVE_CONFIG)", k, w));
 	}
+}
 
+int module_conf_from_vars(const struct conf_request *rq, struct shvars *vars, struct module_conf *mc)
+{
+	int bad = 0;
+	mc->vars = *vars;
+	*vars = (struct shvars){0};
+	struct shvars *v = &mc->vars;
+	conf_scalars(mc);
+	size_t n = 0;
+	const char *arrays[] = {"BUILT_MODULE_NAME", "BUILT_MODULE_LOCATION", "DEST_MODULE_NAME", "DEST_MODULE_LOCATION"};
+	for (size_t i = 0; i < ARRAY_SIZE(arrays); i++) {
+		size_t c = shvars_count(v, arrays[i]);
+		if (c > n)
+			n = c;
+	}
+	size_t n_dest = shvars_count(v, "DEST_MODULE_LOCATION");
+	mc->mods = xcalloc(n ? n : 1, sizeof(*mc->mods));
+	mc->n_mods = n;
+	for (size_t i = 0; i < n; i++)
+		bad |= conf_module(rq->s, mc, i, n_dest);
+	conf_make(rq, mc);
+	conf_patches(rq, mc);
+	conf_exclusive(rq, mc);
 	if (n == 0) {
 		fprintf(stderr, "dkms.conf: Error! No 'DEST_MODULE_LOCATION' directive specified.\n");
 		bad = 1;

@@ -65,7 +65,8 @@ char *distro_from_os_release(const char *text)
 	return id ? TAKE_PTR(id) : xstrdup("unknown");
 }
 
-int settings_load(struct settings *s, const char *root)
+/* The built-in defaults and what the environment sets. */
+static void settings_defaults(struct settings *s, const char *root)
 {
 	struct utsname u;
 	uname(&u);
@@ -116,7 +117,11 @@ int settings_load(struct settings *s, const char *root)
 	const char *wm = getenv("WEAK_MODULES_BIN");
 	if (!str_empty(wm))
 		s->weak_modules = xstrdup(wm);
+}
 
+int settings_load(struct settings *s, const char *root)
+{
+	settings_defaults(s, root);
 	/* framework.conf, then framework.conf.d/ *.conf in glob order. */
 	_cleanup_strv_ char **files = NULL;
 	strv_push(&files, path_join(s->conf_dir, "framework.conf"));

@@ -65,28 +65,28 @@ int action_match(struct dkms *d)
 	struct cli *c = d->cli;
 	if (strv_len(c->kernelver) != 1) {
 		error("The action match does not support multiple kernel version parameters on the command line.");
-		return 4;
+		return EX_MULTIPLE_KERNELS;
 	}
 	if (c->all) {
 		error("The action match does not support the --all parameter.");
-		return 5;
+		return EX_NO_ALL;
 	}
 	const char *tk = c->template_kernel, *k = c->kernelver[0], *a = c->arch[0];
 	if (str_empty(tk)) {
 		error("Invalid number of parameters passed.\n"
 		      "Usage: match --templatekernel=<kernel-version> -k <kernel-version>\n"
 		      "   or: match --templatekernel=<kernel-version> -k <kernel-version> <module>");
-		return 1;
+		return EX_FAILED;
 	}
 	if (streq(tk, k)) {
 		error("The templatekernel and the specified kernel version are the same.");
-		return 2;
+		return EX_SAME_KERNEL;
 	}
 	if (!str_empty(c->module)) {
 		_cleanup_free_ char *mdir = path_join(d->s.dkms_tree, c->module);
 		if (!name_is_safe(c->module) || !is_dir(mdir)) {
 			error("The module: %s is not located in the DKMS tree.", c->module);
-			return 3;
+			return EX_NOT_ADDED;
 		}
 	}
 
@@ -108,7 +108,7 @@ int action_match(struct dkms *d)
 		error("Your kernel headers for kernel %s cannot be found at %s/%s/build or %s/%s/source.\n"
 		      "Please install the linux-headers-%s package or use the --kernelsourcedir option to tell DKMS where it's located.",
 		      k, d->s.kernel_dir_base, k, d->s.kernel_dir_base, k, k);
-		ret = 1;
+		ret = EX_FAILED;
 		headers = false;
 	}
 	/* One module failing does not stop the others; the first failure's

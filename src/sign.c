@@ -328,7 +328,7 @@ int action_generate_mok(struct dkms *d)
 	_cleanup_free_ char *why = mok_ensure(s, key, cert, &created);
 	if (why) {
 		error("%s.", why);
-		return 1;
+		return EX_FAILED;
 	}
 	if (had_both || !created)
 		info("The key pair already exists; keeping it.");

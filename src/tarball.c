@@ -327,7 +327,7 @@ int action_mktarball(struct dkms *d)
 	const char *m = c->module, *v = c->module_version;
 	if (!tree_is_added(&d->s, m, v)) {
 		error("The module/version combo: %s-%s is not located in the DKMS tree.", m, v);
-		return 3;
+		return EX_NOT_ADDED;
 	}
 	const struct module_conf *mc;
 	if ((r = dkms_read_conf(d, m, v, dkms_first_target(d), NULL, &mc)))
@@ -346,7 +346,7 @@ int action_mktarball(struct dkms *d)
 				error("No modules built for %s (%s).\n"
 				      "Modules must already be in the built state before using mktarball.", k, a);
 				strbuf_release(&list);
-				return 6;
+				return EX_NOT_BUILT;
 			}
 			info("Marking modules for %s (%s) for archiving...", k, a);
 			strbuf_appendf(&list, "%skernel%s-%s", list.len ? "-" : "", k, a);
@@ -385,11 +385,11 @@ int action_mktarball(struct dkms *d)
 	info("Tarball location: %s/%s", dest, name);
 	if ((!is_dir(dest) && mkdir_p(dest, 0755) < 0) || access(dest, W_OK) != 0) {
 		error("Missing write permissions for %s.", dest);
-		return 9;
+		return EX_NO_WRITE_ACCESS;
 	}
 	if (!name_is_safe(name) || tar_write_file(dest, name, &plan, &d->s) < 0) {
 		error("Failed to make tarball.");
-		return 6;
+		return EX_NOT_BUILT;
 	}
 	return 0;
 }
@@ -441,7 +441,7 @@ static int need_root(void)
 	if (getuid() == 0)
 		return 0;
 	error("You must be root to use this command.");
-	return 1;
+	return EX_FAILED;
 }
 
 /* Copies src into dest (a <kernel>/<arch> directory) through a staged
@@ -489,11 +489,11 @@ static int load_prebuilt(struct dkms *d, const char *root, const char *m, const 
 			int r = mkdir_p(kdir, 0755);
 			if (r < 0) {
 				error("Could not create %s: %s", kdir, strerror(-r));
-				last = 1;
+				last = EX_FAILED;
 				continue;
 			}
 			if (load_ka_dir(&d->s, src, dest) < 0)
-				last = 1;
+				last = EX_FAILED;
 		}
 	}
 	return last;
@@ -517,7 +517,7 @@ static int load_binaries_stub(struct dkms *d, const char *root, const char *m, c
 	}
 	if (r < 0) {
 		error("Could not create %s: %s", to, strerror(-r));
-		return 1;
+		return EX_FAILED;
 	}
 	return 0;
 }
@@ -539,16 +539,16 @@ static int load_unpacked(struct dkms *d, const char *root, const char *archive)
 		_cleanup_free_ char *src = find_dkms_conf(root);
 		if (!src) {
 			error("Tarball does not appear to be a correctly formed DKMS archive. No dkms.conf found within it.");
-			return 3;
+			return EX_TARBALL_NO_CONF;
 		}
 		_cleanup_free_ char *conf = path_join(src, "dkms.conf");
 		if ((r = read_pkginfo(d, conf, &m, &v)) != 0) {
 			error("Malformed dkms.conf file. Cannot load source tree.");
-			return 10;
+			return EX_MALFORMED_CONF;
 		}
 		if (tree_is_added(&d->s, m, v) && !c->force) {
 			error("%s-%s is already added!\nAborting.", m, v);
-			return 8;
+			return EX_ALREADY_LOADED;
 		}
 		free(m);
 		free(v);
@@ -574,14 +574,14 @@ static int load_unpacked(struct dkms *d, const char *root, const char *archive)
 		}
 		if (tree_is_added(&d->s, m, v) && !c->force) {
 			error("%s-%s is already added!\nAborting.", m, v);
-			return 8;
+			return EX_ALREADY_LOADED;
 		}
 		loc = locs[i];
 	}
 	if (!loc) {
 		error("No valid dkms.conf in dkms_source_tree or dkms_binaries_only.\n"
 		      "%s is not a valid DKMS tarball.", archive);
-		return 7;
+		return EX_BAD_TARBALL;
 	}
 	info_blank();
 	info("Loading tarball for %s-%s", m, v);
@@ -607,22 +607,22 @@ int action_ldtarball(struct dkms *d)
 	struct cli *c = d->cli;
 	if (getuid() != 0 && c->force) {
 		error("You must be root to use this command with the --force option.");
-		return 1;
+		return EX_FAILED;
 	}
 	const char *archive = c->archive ? c->archive : "";
 	if (str_empty(archive) || !path_exists(archive)) {
 		error("%s does not exist.", archive);
-		return 2;
+		return EX_USAGE;
 	}
 	if (endswith(archive, ".rpm")) {
 		error("Unable to install %s: loading .rpm packages is not supported; install it with rpm, then run dkms autoinstall.",
 		      archive);
-		return 9;
+		return EX_UNSUPPORTED;
 	}
 	_cleanup_free_ char *tmpl = path_join(d->s.tmp_location, "dkms.XXXXXX");
 	if (!mkdtemp(tmpl)) {
 		error("Unable to make temporary directory");
-		return 1;
+		return EX_FAILED;
 	}
 	int r = tarball_unpack_checked(archive, tmpl);
 	if (r == 0)

@@ -2,13 +2,10 @@
  *   ./dkms_main_tree/<kernel>/<arch>/{module,log}/...   prebuilt modules
  *   ./dkms_source_tree/...                                the module source
  *   ./dkms_binaries_only/{PACKAGE_NAME,PACKAGE_VERSION,dkms.conf}
- * written and read with libarchive. */
+ * written and read with libarchive.  The actions are in actions.h. */
 #pragma once
 
-#include "dkms.h"
-
-int action_mktarball(struct dkms *d);
-int action_ldtarball(struct dkms *d);
+#include "util/util.h"
 
 /* The pure checks of ldtarball, exposed for unit tests. */
 

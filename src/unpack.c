@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "exitcode.h"
 #include "log.h"
 
 struct unpack_state {
@@ -181,6 +182,39 @@ static char *links_refusal(const struct unpack_state *u, const char *root, const
 	return NULL;
 }
 
+/* Every entry of in, checked, written by out into the current directory.
+ * Returns 0, or EX_BAD_TARBALL after a message. */
+static int unpack_entries(struct archive *in, struct archive *out, struct unpack_state *u, const char *archive)
+{
+	for (;;) {
+		struct archive_entry *e;
+		int r = archive_read_next_header(in, &e);
+		if (r == ARCHIVE_EOF)
+			return 0;
+		if (r < ARCHIVE_WARN) {
+			error("%s is not a valid DKMS tarball: %s", archive, archive_error_string(in));
+			return EX_BAD_TARBALL;
+		}
+		_cleanup_free_ char *name = xstrdup(archive_entry_pathname(e) ? archive_entry_pathname(e) : "?");
+		bool skip = false;
+		_cleanup_free_ char *why = entry_refusal(u, e, &skip);
+		if (why) {
+			error("Refusing to load %s: its entry '%s' %s.\nNothing was loaded.", archive, name, why);
+			return EX_BAD_TARBALL;
+		}
+		if (skip)
+			continue;
+		if (archive_write_header(out, e) < ARCHIVE_WARN ||
+		    (archive_entry_size(e) > 0 && copy_entry_data(in, out) < ARCHIVE_WARN) ||
+		    archive_write_finish_entry(out) < ARCHIVE_WARN) {
+			const char *ew = archive_error_string(out) ? archive_error_string(out) : archive_error_string(in);
+			error("Refusing to load %s: its entry '%s' could not be unpacked: %s.\nNothing was loaded.",
+			      archive, name, ew ? ew : "unknown error");
+			return EX_BAD_TARBALL;
+		}
+	}
+}
+
 /* Unpacks archive into the empty directory dir.  Returns 0, or 7 after a
  * message when the archive cannot be read or is refused. */
 int tarball_unpack_checked(const char *archive, const char *dir)
@@ -188,7 +222,7 @@ int tarball_unpack_checked(const char *archive, const char *dir)
 	int fd = open(archive, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		error("Could not open %s: %s", archive, strerror(errno));
-		return 7;
+		return EX_BAD_TARBALL;
 	}
 	struct archive *in = archive_read_new();
 	archive_read_support_format_tar(in);
@@ -208,49 +242,20 @@ int tarball_unpack_checked(const char *archive, const char *dir)
 	int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cwd < 0 || chdir(dir) < 0) {
 		error("Could not enter %s: %s", dir, strerror(errno));
-		rc = 7;
+		rc = EX_BAD_TARBALL;
 		goto out;
 	}
 	if (archive_read_open_fd(in, fd, 65536) != ARCHIVE_OK) {
 		error("%s is not a valid DKMS tarball: %s", archive, archive_error_string(in));
-		rc = 7;
+		rc = EX_BAD_TARBALL;
 		goto out;
 	}
-	for (;;) {
-		struct archive_entry *e;
-		int r = archive_read_next_header(in, &e);
-		if (r == ARCHIVE_EOF)
-			break;
-		if (r < ARCHIVE_WARN) {
-			error("%s is not a valid DKMS tarball: %s", archive, archive_error_string(in));
-			rc = 7;
-			break;
-		}
-		_cleanup_free_ char *name = xstrdup(archive_entry_pathname(e) ? archive_entry_pathname(e) : "?");
-		bool skip = false;
-		_cleanup_free_ char *why = entry_refusal(&u, e, &skip);
-		if (why) {
-			error("Refusing to load %s: its entry '%s' %s.\nNothing was loaded.", archive, name, why);
-			rc = 7;
-			break;
-		}
-		if (skip)
-			continue;
-		if (archive_write_header(out, e) < ARCHIVE_WARN ||
-		    (archive_entry_size(e) > 0 && copy_entry_data(in, out) < ARCHIVE_WARN) ||
-		    archive_write_finish_entry(out) < ARCHIVE_WARN) {
-			const char *ew = archive_error_string(out) ? archive_error_string(out) : archive_error_string(in);
-			error("Refusing to load %s: its entry '%s' could not be unpacked: %s.\nNothing was loaded.",
-			      archive, name, ew ? ew : "unknown error");
-			rc = 7;
-			break;
-		}
-	}
+	rc = unpack_entries(in, out, &u, archive);
 out:
 	if (cwd >= 0) {
 		if (fchdir(cwd) < 0 && rc == 0) {
 			error("Could not return to the working directory: %s", strerror(errno));
-			rc = 7;
+			rc = EX_BAD_TARBALL;
 		}
 		close(cwd);
 	}
@@ -262,7 +267,7 @@ out:
 		_cleanup_free_ char *why = links_refusal(&u, dir, &which);
 		if (why) {
 			error("Refusing to load %s: its entry '%s' %s.\nNothing was loaded.", archive, which, why);
-			rc = 7;
+			rc = EX_BAD_TARBALL;
 		}
 	}
 	unpack_state_free(&u);
