@@ -1,11 +1,10 @@
-/* status: the reference's lines, which scripts split with IFS=",:/ ":
- *   name/version: added
- *   name/version, kernel, arch: built|installed[ (warnings)]
- * and, with --json, the same facts as JSON. */
+/* status: what the state tree says, in rows (status.h). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "status.h"
 
 #include "actions.h"
 #include "kernel.h"
@@ -13,10 +12,6 @@
 #include "tree.h"
 #include "uninstall.h"
 
-
-struct status_row {
-	char *m, *v, *k, *a, *state, *extra;
-};
 
 static bool files_differ(const char *a, const char *b)
 {
@@ -89,18 +84,58 @@ static void collect(struct dkms *d, const char *fm, const char *fv, const char *
 	}
 }
 
-static void json_str(const char *s)
+static void json_str(struct strbuf *out, const char *s)
 {
-	putchar('"');
+	strbuf_append(out, "\"");
 	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
 		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
+			strbuf_appendf(out, "\\%c", *p);
 		else if (*p < 0x20)
-			printf("\\u%04x", *p);
+			strbuf_appendf(out, "\\u%04x", *p);
 		else
-			putchar(*p);
+			strbuf_appendn(out, (const char *)p, 1);
 	}
-	putchar('"');
+	strbuf_append(out, "\"");
+}
+
+void status_row_json(struct strbuf *out, const struct status_row *r)
+{
+	strbuf_append(out, "{\"module\": ");
+	json_str(out, r->m);
+	strbuf_append(out, ", \"version\": ");
+	json_str(out, r->v);
+	if (r->k) {
+		strbuf_append(out, ", \"kernel\": ");
+		json_str(out, r->k);
+		strbuf_append(out, ", \"arch\": ");
+		json_str(out, r->a);
+	}
+	strbuf_append(out, ", \"state\": ");
+	json_str(out, r->state);
+	if (r->extra && *r->extra) {
+		strbuf_append(out, ", \"warnings\": ");
+		json_str(out, r->extra + 1);
+	}
+	strbuf_append(out, "}");
+}
+
+void status_row_text(struct strbuf *out, const struct status_row *r)
+{
+	if (streq(r->state, "added") || !r->k)
+		strbuf_appendf(out, "%s/%s: added\n", r->m, r->v);
+	else
+		strbuf_appendf(out, "%s/%s, %s, %s: %s%s\n", r->m, r->v, r->k, r->a, r->state, r->extra ? r->extra : "");
+}
+
+void status_row_free(struct status_row *r)
+{
+	free(r->m);
+	free(r->v);
+	free(r->k);
+	free(r->a);
+	free(r->state);
+	free(r->extra);
+	*r = (struct status_row){0};
 }
 
 int action_status(struct dkms *d)
@@ -129,42 +164,21 @@ int action_status(struct dkms *d)
 	}
 	if (saved_err >= 0)
 		close(saved_err);
-	if (c->json)
-		printf("[");
+	struct strbuf out = {0};
+	strbuf_append(&out, c->json ? "[" : "");
 	for (size_t i = 0; i < n; i++) {
-		struct status_row *r = &rows[i];
 		if (c->json) {
-			printf("%s\n  {\"module\": ", i ? "," : "");
-			json_str(r->m);
-			printf(", \"version\": ");
-			json_str(r->v);
-			if (r->k) {
-				printf(", \"kernel\": ");
-				json_str(r->k);
-				printf(", \"arch\": ");
-				json_str(r->a);
-			}
-			printf(", \"state\": ");
-			json_str(r->state);
-			if (r->extra && *r->extra) {
-				printf(", \"warnings\": ");
-				json_str(r->extra + 1);
-			}
-			printf("}");
-		} else if (streq(r->state, "added")) {
-			printf("%s/%s: added\n", r->m, r->v);
+			strbuf_append(&out, i ? ",\n  " : "\n  ");
+			status_row_json(&out, &rows[i]);
 		} else {
-			printf("%s/%s, %s, %s: %s%s\n", r->m, r->v, r->k, r->a, r->state, r->extra);
+			status_row_text(&out, &rows[i]);
 		}
-		free(r->m);
-		free(r->v);
-		free(r->k);
-		free(r->a);
-		free(r->state);
-		free(r->extra);
+		status_row_free(&rows[i]);
 	}
 	if (c->json)
-		printf("%s]\n", n ? "\n" : "");
+		strbuf_append(&out, n ? "\n]\n" : "]\n");
+	fwrite(out.buf, 1, out.len, stdout);
+	strbuf_release(&out);
 	free(rows);
 	return 0;
 }

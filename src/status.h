@@ -1,0 +1,23 @@
+/* status rows and how they are written: the reference's lines, which
+ * scripts split with IFS=",:/ ",
+ *   name/version: added
+ *   name/version, kernel, arch: built|installed[ (warnings)]
+ * or, with --json, one JSON object per row. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "util/util.h"
+
+struct status_row {
+	char *m, *v;
+	char *k, *a;    /* NULL for "added" */
+	char *state;    /* "added", "built" or "installed" */
+	char *extra;    /* "" or " (warning)..." as the reference appends them */
+};
+
+/* Appends the row's line (with its newline) to out. */
+void status_row_text(struct strbuf *out, const struct status_row *r);
+/* Appends the row as a JSON object (no separator, no newline). */
+void status_row_json(struct strbuf *out, const struct status_row *r);
+void status_row_free(struct status_row *r);

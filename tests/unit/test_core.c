@@ -1,0 +1,314 @@
+/* Unit tests of the parts of the core that are pure or need only a
+ * scratch directory: the kernel target and its .config reader, staged
+ * writes, the install transaction, autoinstall's scheduling, status rows
+ * and the tarball member checks. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "autoinstall.h"
+#include "framework.h"
+#include "status.h"
+#include "tarball.h"
+#include "target.h"
+#include "txn.h"
+#include "util/staged.h"
+#include "util/util.h"
+
+static char root[] = "/tmp/dkms-unit-core.XXXXXX";
+
+static int setup(void **state)
+{
+	(void)state;
+	return mkdtemp(root) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	rm_rf(root);
+	return 0;
+}
+
+/* root/<rel> with the given text, parents made. */
+static char *put(const char *rel, const char *text)
+{
+	char *p = path_join(root, rel);
+	_cleanup_free_ char *dir = xstrndup(p, (size_t)(strrchr(p, '/') - p));
+	assert_int_equal(mkdir_p(dir, 0755), 0);
+	assert_int_equal(write_file_atomic(p, text, strlen(text), 0644), 0);
+	return p;
+}
+
+static char *slurp(const char *path)
+{
+	char *text = NULL;
+	return read_file(path, &text, NULL) == 0 ? text : NULL;
+}
+
+static void test_kconfig(void **state)
+{
+	(void)state;
+	const char *cfg = "CONFIG_A=y\nCONFIG_AB=m\n# CONFIG_C is not set\nCONFIG_S=\"gcc-12 (Debian) 12\"\n"
+			  "CONFIG_N=42\n";
+	assert_true(kconfig_enabled(cfg, "CONFIG_A"));
+	assert_true(kconfig_enabled(cfg, "CONFIG_AB"));
+	assert_false(kconfig_enabled(cfg, "CONFIG_C"));
+	assert_false(kconfig_enabled(cfg, "CONFIG_ABC"));
+	assert_true(kconfig_disabled(cfg, "CONFIG_C"));
+	assert_false(kconfig_disabled(cfg, "CONFIG_A"));
+	char *v = kconfig_get(cfg, "CONFIG_S");
+	assert_string_equal(v, "gcc-12 (Debian) 12");
+	free(v);
+	v = kconfig_get(cfg, "CONFIG_N");
+	assert_string_equal(v, "42");
+	free(v);
+	assert_null(kconfig_get(cfg, "CONFIG_C"));
+	assert_null(kconfig_get(cfg, "CONFIG_"));
+	v = expand_kernelver("/lib/modules/$kernelver/x-${kernelver}", "6.1");
+	assert_string_equal(v, "/lib/modules/6.1/x-6.1");
+	free(v);
+}
+
+static void test_kernel_target(void **state)
+{
+	(void)state;
+	struct settings s;
+	assert_int_equal(settings_load(&s, root), 0);
+	free(s.sign_file);
+	s.sign_file = NULL;
+	free(s.running_distribution);
+	s.running_distribution = xstrdup("fedora");
+	_cleanup_free_ char *c1 = put("lib/modules/6.1.0-1-test/build/.config",
+				      "CONFIG_CC_VERSION_TEXT=\"gcc-12 (Debian 12.2.0-14) 12.2.0\"\n"
+				      "CONFIG_MODULE_COMPRESS_XZ=y\nCONFIG_MODULE_SIG_HASH=\"sha256\"\n");
+	struct kernel_target t;
+	kernel_target_resolve(&t, &s, "6.1.0-1-test", "x86_64");
+	_cleanup_free_ char *hd = path_join(root, "lib/modules/6.1.0-1-test/build");
+	assert_string_equal(t.headers_dir, hd);
+	assert_string_equal(t.config_path, c1);
+	assert_string_equal(t.module_suffix, ".xz");
+	assert_string_equal(t.cc, "gcc-12");
+	assert_string_equal(t.sig_hash, "sha256");
+	_cleanup_free_ char *sf = path_join(hd, "scripts/sign-file");
+	assert_string_equal(t.sign_file, sf);
+	_cleanup_free_ char *map = xasprintf("%s/System.map-6.1.0-1-test", s.boot_dir);
+	assert_string_equal(t.system_map, map);
+	assert_false(kernel_target_has_headers(&t));
+	kernel_target_free(&t);
+
+	/* --config and --kernelsourcedir win; MODULE_COMPRESS_ALL=n defers to
+	 * modules.dep */
+	_cleanup_free_ char *c2 = put("other.config", "CONFIG_MODULE_COMPRESS_ZSTD=y\n# CONFIG_MODULE_COMPRESS_ALL is not set\n");
+	_cleanup_free_ char *dep = put("lib/modules/6.1.0-1-test/modules.dep", "kernel/a.ko.gz:\n");
+	s.kernel_config = xstrdup(c2);
+	s.kernel_source_dir = path_join(root, "ksrc");
+	kernel_target_resolve(&t, &s, "6.1.0-1-test", "x86_64");
+	assert_string_equal(t.config_path, c2);
+	assert_string_equal(t.headers_dir, s.kernel_source_dir);
+	assert_string_equal(t.module_suffix, ".gz");
+	assert_null(t.cc);
+	assert_string_equal(t.sig_hash, "sha512");
+	kernel_target_free(&t);
+
+	/* no .config at all: modules.dep alone; no modules.dep: plain */
+	free(s.kernel_config);
+	s.kernel_config = path_join(root, "missing.config");
+	kernel_target_resolve(&t, &s, "6.1.0-1-test", "x86_64");
+	assert_null(t.config);
+	assert_string_equal(t.module_suffix, ".gz");
+	kernel_target_free(&t);
+	kernel_target_resolve(&t, &s, "6.1.0-2-test", "x86_64");
+	assert_string_equal(t.module_suffix, "");
+	kernel_target_free(&t);
+	settings_free(&s);
+}
+
+static void test_staged(void **state)
+{
+	(void)state;
+	_cleanup_free_ char *dst = path_join(root, "staged/file");
+	_cleanup_free_ char *dir = path_join(root, "staged");
+	assert_int_equal(mkdir_p(dir, 0755), 0);
+	struct staged st;
+	assert_int_equal(staged_open_file(&st, dst, 0640), 0);
+	assert_int_equal(write_all(st.fd, "one", 3), 0);
+	assert_false(path_exists(dst));
+	assert_int_equal(staged_commit(&st, 0), 0);
+	_cleanup_free_ char *text = slurp(dst);
+	assert_string_equal(text, "one");
+	struct stat sb;
+	assert_int_equal(stat(dst, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0640);
+	/* NOREPLACE refuses an existing file and leaves it alone */
+	assert_int_equal(staged_open_file(&st, dst, 0600), 0);
+	assert_int_equal(write_all(st.fd, "two", 3), 0);
+	assert_int_equal(staged_commit(&st, STAGED_NOREPLACE), -EEXIST);
+	free(text);
+	text = slurp(dst);
+	assert_string_equal(text, "one");
+	/* a rollback leaves nothing; a directory replaces a directory */
+	assert_int_equal(staged_open_file(&st, dst, 0600), 0);
+	staged_rollback(&st);
+	_cleanup_free_ char *ddir = path_join(root, "staged/d");
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(staged_open_dir(&st, ddir, NULL), 0);
+		_cleanup_free_ char *inner = path_join(st.path, round ? "new" : "old");
+		assert_int_equal(write_file_atomic(inner, "x", 1, 0644), 0);
+		assert_int_equal(staged_commit(&st, 0), 0);
+	}
+	_cleanup_free_ char *old = path_join(ddir, "old"), *nw = path_join(ddir, "new");
+	assert_false(path_exists(old));
+	assert_true(path_exists(nw));
+	_cleanup_strv_ char **left = dir_list(dir);
+	for (size_t i = 0; left[i]; i++)
+		assert_false(startswith(left[i], STAGED_PREFIX));
+}
+
+static void test_txn(void **state)
+{
+	(void)state;
+	_cleanup_free_ char *a_new = put("txn/built/a.ko", "a new"), *b_new = put("txn/built/b.ko", "b new"),
+			    *c_new = put("txn/built/c.ko", "c new");
+	_cleanup_free_ char *a = put("txn/lib/a.ko", "a old"), *orig = put("txn/lib/kernel/o.ko", "original");
+	_cleanup_free_ char *b = path_join(root, "txn/lib/b.ko"), *c = path_join(root, "txn/lib/c.ko");
+	_cleanup_free_ char *kept = path_join(root, "txn/kept-o.ko"), *lib = path_join(root, "txn/lib");
+	assert_int_equal(mkdir_p(c, 0755), 0); /* c.ko cannot be placed */
+	struct txn x;
+	assert_int_equal(txn_begin(&x, lib), 0);
+	txn_move(&x, orig, kept);
+	assert_true(txn_moves(&x, orig));
+	assert_int_equal(txn_stage_copy(&x, a_new, a, false), 0);
+	assert_int_equal(txn_stage_copy(&x, b_new, b, false), 0);
+	assert_int_equal(txn_stage_copy(&x, c_new, c, false), 0);
+	const char *failed = NULL;
+	assert_int_equal(txn_commit(&x, &failed), -EISDIR);
+	assert_string_equal(failed, c);
+	txn_end(&x);
+	/* all as before */
+	_cleanup_free_ char *ta = slurp(a), *to = slurp(orig);
+	assert_string_equal(ta, "a old");
+	assert_string_equal(to, "original");
+	assert_false(path_exists(b));
+	assert_false(path_exists(kept));
+	assert_true(is_dir(c));
+	/* the same with the way clear: all in place, backups gone */
+	assert_int_equal(rmdir(c), 0);
+	assert_int_equal(txn_begin(&x, lib), 0);
+	txn_move(&x, orig, kept);
+	assert_int_equal(txn_stage_copy(&x, a_new, a, false), 0);
+	assert_int_equal(txn_stage_copy(&x, c_new, c, true), 0);
+	assert_int_equal(txn_commit(&x, NULL), 0);
+	txn_end(&x);
+	free(ta);
+	ta = slurp(a);
+	assert_string_equal(ta, "a new");
+	assert_true(is_symlink(c));
+	assert_true(path_exists(kept));
+	assert_false(path_exists(orig));
+	_cleanup_strv_ char **left = dir_list(lib);
+	for (size_t i = 0; left[i]; i++)
+		assert_false(startswith(left[i], STAGED_PREFIX));
+}
+
+static char **words(const char *a, const char *b)
+{
+	char **v = xcalloc(1, sizeof(char *));
+	if (a)
+		strv_pushdup(&v, a);
+	if (b)
+		strv_pushdup(&v, b);
+	return v;
+}
+
+static void test_autoinstall_order(void **state)
+{
+	(void)state;
+	/* c needs b, b needs a, d needs something never installed, e and f
+	 * need each other */
+	struct ai_job jobs[] = {
+		{.m = "c", .deps = words("b", NULL)}, {.m = "b", .deps = words("a", NULL)},
+		{.m = "d", .deps = words("missing", NULL)}, {.m = "a", .deps = words(NULL, NULL)},
+		{.m = "e", .deps = words("f", NULL)}, {.m = "f", .deps = words("e", NULL)},
+	};
+	size_t n = ARRAY_SIZE(jobs);
+	_cleanup_strv_ char **installed = xcalloc(1, sizeof(char *));
+	const char *order[] = {"a", "b", "c"};
+	for (size_t step = 0; step < ARRAY_SIZE(order); step++) {
+		size_t i = ai_next_ready(jobs, n, installed);
+		assert_true(i < n);
+		assert_string_equal(jobs[i].m, order[step]);
+		jobs[i].started = true;
+		/* nothing else is ready until it is installed */
+		assert_int_equal(ai_next_ready(jobs, n, installed), n);
+		strv_pushdup(&installed, jobs[i].m);
+	}
+	assert_int_equal(ai_next_ready(jobs, n, installed), n);
+	for (size_t i = 0; i < n; i++)
+		strv_free(jobs[i].deps);
+}
+
+static void test_status_rows(void **state)
+{
+	(void)state;
+	struct status_row added = {.m = "m", .v = "1.0", .state = "added"};
+	struct status_row inst = {.m = "m", .v = "1.0", .k = "6.1.0-1", .a = "x86_64", .state = "installed",
+				  .extra = " (original_module exists)"};
+	struct status_row odd = {.m = "q\"\\", .v = "1\t", .state = "added"};
+	struct strbuf sb = {0};
+	status_row_text(&sb, &added);
+	status_row_text(&sb, &inst);
+	status_row_json(&sb, &inst);
+	status_row_json(&sb, &odd);
+	_cleanup_free_ char *all = strbuf_steal(&sb);
+	assert_string_equal(all, "m/1.0: added\n"
+				 "m/1.0, 6.1.0-1, x86_64: installed (original_module exists)\n"
+				 "{\"module\": \"m\", \"version\": \"1.0\", \"kernel\": \"6.1.0-1\", \"arch\": \"x86_64\", "
+				 "\"state\": \"installed\", \"warnings\": \"(original_module exists)\"}"
+				 "{\"module\": \"q\\\"\\\\\", \"version\": \"1\\u0009\", \"state\": \"added\"}");
+}
+
+static void test_tarball_paths(void **state)
+{
+	(void)state;
+	const char *why = NULL;
+	char *n = tarball_member_normalize("./a//b/./c/", &why);
+	assert_string_equal(n, "a/b/c");
+	free(n);
+	n = tarball_member_normalize("./", &why);
+	assert_string_equal(n, "");
+	free(n);
+	assert_null(tarball_member_normalize("/etc/passwd", &why));
+	assert_string_equal(why, "has an absolute path");
+	assert_null(tarball_member_normalize("a/../../b", &why));
+	assert_string_equal(why, "has a '..' path component");
+	assert_true(tarball_symlink_stays_inside("a/b/link", "../c"));
+	assert_true(tarball_symlink_stays_inside("a/link", "./x/../y"));
+	assert_false(tarball_symlink_stays_inside("link", "../x"));
+	assert_false(tarball_symlink_stays_inside("a/etc", "../../etc"));
+	assert_false(tarball_symlink_stays_inside("a/l", "/etc"));
+	assert_false(tarball_symlink_stays_inside("a/l", ""));
+	assert_string_equal(tarball_filter_for_name("x.dkms.tar.gz"), "gzip");
+	assert_string_equal(tarball_filter_for_name("x.tzst"), "zstd");
+	assert_null(tarball_filter_for_name("x.tar"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kconfig),
+		cmocka_unit_test(test_kernel_target),
+		cmocka_unit_test(test_staged),
+		cmocka_unit_test(test_txn),
+		cmocka_unit_test(test_autoinstall_order),
+		cmocka_unit_test(test_status_rows),
+		cmocka_unit_test(test_tarball_paths),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
