@@ -113,52 +113,45 @@ int action_add(struct dkms *d)
 	return do_add(d, c->module, c->module_version, dkms_first_target(d));
 }
 
-int action_build(struct dkms *d)
+/* build and install: for each kernel, a module already done there is
+ * skipped unless --force, which undoes it first; then the step runs.  The
+ * last kernel's result is the exit code, as in the reference. */
+static int each_kernel(struct dkms *d, const char *action, bool (*done)(struct dkms *, const char *, const char *,
+									 const struct kernel_target *),
+		       const char *done_how, int (*undo)(struct dkms *, const char *, const char *,
+							 const struct kernel_target *),
+		       int (*step)(struct dkms *, const char *, const char *, const struct kernel_target *))
 {
 	struct cli *c = d->cli;
 	int r = resolve_source_arg(d);
-	if (r || (r = dkms_check_module_args(d, "build")))
+	if (r || (r = dkms_check_module_args(d, action)))
 		return r;
 	const char *m = c->module, *v = c->module_version;
 	int last = 0;
 	for (size_t i = 0; c->kernelver[i]; i++) {
 		const struct kernel_target *t = dkms_target(d, c->kernelver[i], c->arch[i]);
-		if (tree_is_added(&d->s, m, v) && module_is_built(d, m, v, t)) {
-			_cleanup_free_ char *what = xasprintf("Module %s/%s already built for kernel %s (%s)", m, v,
+		if (tree_is_added(&d->s, m, v) && done(d, m, v, t)) {
+			_cleanup_free_ char *what = xasprintf("Module %s/%s already %s kernel %s (%s)", m, v, done_how,
 							      t->release, t->arch);
 			if (skip_unless_force(d, what)) {
 				last = 0;
 				continue;
 			}
-			do_unbuild(d, m, v, t);
+			undo(d, m, v, t);
 		}
-		last = do_build(d, m, v, t);
+		last = step(d, m, v, t);
 	}
 	return last;
 }
 
+int action_build(struct dkms *d)
+{
+	return each_kernel(d, "build", module_is_built, "built for", do_unbuild, do_build);
+}
+
 int action_install(struct dkms *d)
 {
-	struct cli *c = d->cli;
-	int r = resolve_source_arg(d);
-	if (r || (r = dkms_check_module_args(d, "install")))
-		return r;
-	const char *m = c->module, *v = c->module_version;
-	int last = 0;
-	for (size_t i = 0; c->kernelver[i]; i++) {
-		const struct kernel_target *t = dkms_target(d, c->kernelver[i], c->arch[i]);
-		if (tree_is_added(&d->s, m, v) && module_is_installed(d, m, v, t)) {
-			_cleanup_free_ char *what = xasprintf("Module %s/%s already installed on kernel %s (%s)", m, v,
-							      t->release, t->arch);
-			if (skip_unless_force(d, what)) {
-				last = 0;
-				continue;
-			}
-			do_uninstall(d, m, v, t);
-		}
-		last = do_install(d, m, v, t);
-	}
-	return last;
+	return each_kernel(d, "install", module_is_installed, "installed on", do_uninstall, do_install);
 }
 
 static int module_is_added_or_die(struct dkms *d)
