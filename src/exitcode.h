@@ -1,7 +1,7 @@
 /* The exit codes of dkms, named.  The numbers are the reference's (dkms
  * 3.0.10), where one number has several meanings depending on the action;
  * each meaning has its own name here.  docs/exit-codes.md lists them for
- * scripts and the package-manager hooks, and tests/unit/test_exitcodes.c
+ * scripts and the package-manager hooks, and tests/cli/exit-codes.sh
  * checks that the two agree. */
 #pragma once
 

@@ -128,6 +128,61 @@ static void test_shell_program(void **state)
 	settings_free(&s);
 }
 
+/* The pure part alone: bash's values in, checked module_conf out. */
+static void test_from_vars(void **state)
+{
+	(void)state;
+	struct settings s;
+	assert_int_equal(settings_load(&s, root), 0);
+	free(s.running_distribution);
+	s.running_distribution = xstrdup("fedora");
+	struct kernel_target t = {.release = "6.1.0-56-amd64", .arch = "x86_64", .headers_dir = "/k",
+				  .config = "CONFIG_CC_IS_CLANG=y\nCONFIG_X=y\n"};
+	struct conf_request rq = {.s = &s, .module = "m", .module_version = "1", .t = &t, .file = "dkms.conf"};
+	struct shvars v = {0};
+	shvars_set(&v, "PACKAGE_NAME", 0, "m");
+	shvars_set(&v, "PACKAGE_VERSION", 0, "1");
+	shvars_set(&v, "BUILT_MODULE_NAME", 0, "a");
+	shvars_set(&v, "DEST_MODULE_LOCATION", 0, "/kernel/drivers");
+	shvars_set(&v, "BUILT_MODULE_NAME", 1, "b");
+	shvars_set(&v, "BUILT_MODULE_LOCATION", 1, "sub");
+	shvars_set(&v, "DEST_MODULE_LOCATION", 1, "/extra");
+	shvars_set(&v, "STRIP", 0, "no");
+	shvars_set(&v, "BUILD_EXCLUSIVE_CONFIG", 0, "CONFIG_X !CONFIG_Y");
+	shvars_set(&v, "BUILD_DEPENDS", 0, "x y");
+	shvars_set(&v, "REMAKE_INITRD", 0, "yes");
+	struct module_conf mc = {0};
+	assert_int_equal(module_conf_from_vars(&rq, &v, &mc), 0);
+	assert_int_equal(mc.n_mods, 2);
+	assert_string_equal(mc.mods[1].built_location, "sub/");
+	assert_string_equal(mc.mods[1].dest_name, "b");
+	assert_string_equal(mc.mods[0].dest_location, "/extra"); /* Fedora's override */
+	assert_false(mc.mods[0].strip);
+	assert_false(mc.mods[1].strip); /* unset: the first record's */
+	char *make = xasprintf("make -C /k M=%s/m/1/build CC=clang", s.dkms_tree);
+	assert_string_equal(mc.make_command, make);
+	free(make);
+	assert_false(mc.build_exclude);
+	assert_int_equal(strv_len(mc.build_depends), 2);
+	assert_string_equal(mc.build_depends[1], "y");
+	assert_true(mc.remake_initrd);
+	module_conf_free(&mc);
+
+	/* a bad location and a name with '/': refused; a config without X:
+	 * excluded, with the reason */
+	t.config = "CONFIG_Y=m\n";
+	shvars_set(&v, "PACKAGE_NAME", 0, "m");
+	shvars_set(&v, "PACKAGE_VERSION", 0, "1");
+	shvars_set(&v, "BUILT_MODULE_NAME", 0, "a/b");
+	shvars_set(&v, "DEST_MODULE_LOCATION", 0, "/elsewhere");
+	shvars_set(&v, "BUILD_EXCLUSIVE_CONFIG", 0, "CONFIG_X");
+	assert_int_equal(module_conf_from_vars(&rq, &v, &mc), -EINVAL);
+	assert_true(mc.build_exclude);
+	assert_string_equal(mc.exclude_reason, "kernel 6.1.0-56-amd64 does not have CONFIG_X set (BUILD_EXCLUSIVE_CONFIG)");
+	module_conf_free(&mc);
+	settings_free(&s);
+}
+
 static void test_overrides_and_exclusive(void **state)
 {
 	(void)state;
@@ -214,6 +269,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shell_program),
+		cmocka_unit_test(test_from_vars),
 		cmocka_unit_test(test_overrides_and_exclusive),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_framework_conf),

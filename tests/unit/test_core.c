@@ -12,7 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <lzma.h>
+#include <zlib.h>
+#include <zstd.h>
+
 #include "autoinstall.h"
+#include "compress.h"
 #include "framework.h"
 #include "status.h"
 #include "tarball.h"
@@ -299,6 +304,50 @@ static void test_tarball_paths(void **state)
 	assert_null(tarball_filter_for_name("x.tar"));
 }
 
+/* What the kernel's decoders would read back from compress_buffer. */
+static void test_compress(void **state)
+{
+	(void)state;
+	char in[100000];
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (char)("module data "[i % 12] + (i / 4096));
+	char out[sizeof(in)];
+	char *packed;
+	size_t plen;
+	/* xz with a CRC32 check: the in-kernel decoder cannot verify CRC64 */
+	assert_int_equal(compress_buffer(".xz", in, sizeof(in), &packed, &plen), 0);
+	assert_true(plen < sizeof(in));
+	lzma_stream_flags flags;
+	assert_int_equal(lzma_stream_header_decode(&flags, (const uint8_t *)packed), LZMA_OK);
+	assert_int_equal(flags.check, LZMA_CHECK_CRC32);
+	uint64_t memlimit = UINT64_MAX;
+	size_t ipos = 0, opos = 0;
+	assert_int_equal(lzma_stream_buffer_decode(&memlimit, 0, NULL, (const uint8_t *)packed, &ipos, plen,
+						   (uint8_t *)out, &opos, sizeof(out)), LZMA_OK);
+	assert_int_equal(opos, sizeof(in));
+	assert_memory_equal(out, in, sizeof(in));
+	free(packed);
+	assert_int_equal(compress_buffer(".zst", in, sizeof(in), &packed, &plen), 0);
+	assert_int_equal(ZSTD_decompress(out, sizeof(out), packed, plen), sizeof(in));
+	assert_memory_equal(out, in, sizeof(in));
+	free(packed);
+	assert_int_equal(compress_buffer(".gz", in, sizeof(in), &packed, &plen), 0);
+	assert_int_equal((unsigned char)packed[0], 0x1f);
+	assert_int_equal((unsigned char)packed[1], 0x8b);
+	z_stream z = {0};
+	assert_int_equal(inflateInit2(&z, 16 + MAX_WBITS), Z_OK);
+	z.next_in = (unsigned char *)packed;
+	z.avail_in = (unsigned)plen;
+	z.next_out = (unsigned char *)out;
+	z.avail_out = sizeof(out);
+	assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+	assert_int_equal(z.total_out, sizeof(in));
+	inflateEnd(&z);
+	assert_memory_equal(out, in, sizeof(in));
+	free(packed);
+	assert_int_equal(compress_buffer(".bz2", in, sizeof(in), &packed, &plen), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_autoinstall_order),
 		cmocka_unit_test(test_status_rows),
 		cmocka_unit_test(test_tarball_paths),
+		cmocka_unit_test(test_compress),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
