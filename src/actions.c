@@ -215,6 +215,21 @@ int action_unbuild(struct dkms *d)
 	return last;
 }
 
+/* A kernel directory counts while it holds a build (a directory not
+ * hidden); one that a killed build left empty, or holding only hidden
+ * staging, is removed. */
+static bool kernel_dir_in_use(const char *kdir)
+{
+	_cleanup_strv_ char **arches = dir_list(kdir);
+	for (size_t i = 0; arches && arches[i]; i++) {
+		_cleanup_free_ char *p = path_join(kdir, arches[i]);
+		if (arches[i][0] != '.' && is_dir(p))
+			return true;
+	}
+	rm_rf(kdir);
+	return false;
+}
+
 /* The version's directory goes when no kernel is left in it, and the
  * module's when no version is. */
 static void remove_if_unused(struct dkms *d, const char *m, const char *v)
@@ -225,12 +240,12 @@ static void remove_if_unused(struct dkms *d, const char *m, const char *v)
 	const char *keep[] = {"build", "tarball", "driver_disk", "rpm", "deb", "source"};
 	for (size_t i = 0; left && left[i]; i++) {
 		_cleanup_free_ char *p = path_join(mv, left[i]);
-		if (left[i][0] == '.' || !is_dir(p))
+		if (left[i][0] == '.' || !is_dir(p) || is_symlink(p))
 			continue;
 		bool special = false;
 		for (size_t j = 0; j < ARRAY_SIZE(keep); j++)
 			special |= endswith(left[i], keep[j]);
-		if (!special)
+		if (!special && kernel_dir_in_use(p))
 			kernels_left = true;
 	}
 	if (!kernels_left) {

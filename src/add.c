@@ -1,12 +1,60 @@
 #include "add.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "tree.h"
+#include "util/staged.h"
+
+/* PACKAGE_NAME and PACKAGE_VERSION of a dkms.conf, read as the
+ * reference's get_pkginfo_from_conf does: quietly, and whether or not the
+ * rest of the file is valid (the add that follows says what is wrong, and
+ * exits 8 as the reference does).  0, or -1 when either is missing. */
+static int read_pkginfo(struct dkms *d, const char *conf, const struct kernel_target *t, char **m, char **v)
+{
+	struct conf_request rq = {.s = &d->s, .module = "", .module_version = "", .t = t, .file = conf};
+	struct module_conf mc;
+	fflush(stderr);
+	int saved = dup(2), devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (devnull >= 0)
+		dup2(devnull, 2);
+	module_conf_load(&rq, &mc);
+	if (saved >= 0) {
+		dup2(saved, 2);
+		close(saved);
+	}
+	if (devnull >= 0)
+		close(devnull);
+	int r = str_empty(mc.package_name) || str_empty(mc.package_version) ? -1 : 0;
+	if (r == 0) {
+		*m = xstrdup(mc.package_name);
+		*v = xstrdup(mc.package_version);
+	}
+	module_conf_free(&mc);
+	return r;
+}
+
+/* dir's content as dst, through a staged directory in the source tree:
+ * a full disk leaves no truncated copy that a later add would take. */
+static int copy_source(const struct settings *s, const char *from, const char *dst)
+{
+	if (is_dir(dst)) /* the reference copies over what is there */
+		return copy_tree(from, dst);
+	struct staged st;
+	int r = staged_open_dir(&st, dst, s->source_tree);
+	if (r < 0)
+		return r;
+	if ((r = copy_tree(from, st.path)) < 0) {
+		staged_rollback(&st);
+		return r;
+	}
+	return staged_commit(&st, STAGED_NOREPLACE);
+}
 
 int add_source_tree(struct dkms *d, const char *dir, const struct kernel_target *t, char **m_out, char **v_out)
 {
@@ -16,20 +64,19 @@ int add_source_tree(struct dkms *d, const char *dir, const struct kernel_target 
 		error("%s must contain a dkms.conf file!", dir);
 		return EX_NO_SOURCE_CONF;
 	}
-	const struct module_conf *mc;
-	int r = dkms_read_conf(d, "", "", t, conf, &mc);
-	if (r) {
+	_cleanup_free_ char *m = NULL, *v = NULL;
+	if (read_pkginfo(d, conf, t, &m, &v) < 0) {
 		error("Malformed dkms.conf file. Cannot load source tree.");
 		return EX_MALFORMED_CONF;
 	}
-	if (!name_is_safe(mc->package_name) || !name_is_safe(mc->package_version)) {
-		error("Invalid PACKAGE_NAME or PACKAGE_VERSION in %s: '%s' '%s'.", conf, mc->package_name,
-		      mc->package_version);
+	if (!name_is_plain(m) || !name_is_plain(v)) {
+		error("Invalid PACKAGE_NAME or PACKAGE_VERSION in %s: '%s' '%s' (only " NAME_PLAIN_CHARS " are allowed).",
+		      conf, m, v);
 		return EX_MALFORMED_CONF;
 	}
-	*m_out = xstrdup(mc->package_name);
-	*v_out = xstrdup(mc->package_version);
-	_cleanup_free_ char *dst = xasprintf("%s/%s-%s", d->s.source_tree, *m_out, *v_out);
+	_cleanup_free_ char *dst = xasprintf("%s/%s-%s", d->s.source_tree, m, v);
+	*m_out = TAKE_PTR(m);
+	*v_out = TAKE_PTR(v);
 	if (d->opt.force && is_dir(dst)) {
 		fprintf(stderr, "\n");
 		info("Forcing install of %s-%s", *m_out, *v_out);
@@ -39,7 +86,7 @@ int add_source_tree(struct dkms *d, const char *dir, const struct kernel_target 
 	if (realpath(dst, realdst) && streq(realdst, from))
 		return 0;
 	debug("Copying %s to %s.", from, dst);
-	r = copy_tree(from, dst);
+	int r = copy_source(&d->s, from, dst);
 	if (r < 0) {
 		error("Could not copy %s to %s: %s", from, dst, strerror(-r));
 		return EX_FAILED;

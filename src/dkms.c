@@ -161,8 +161,8 @@ bool skip_unless_force(struct dkms *d, const char *what)
 int dkms_check_module_args(struct dkms *d, const char *action)
 {
 	if (!str_empty(d->cli->module) && !str_empty(d->cli->module_version)) {
-		if (!name_is_safe(d->cli->module) || !name_is_safe(d->cli->module_version)) {
-			error("Invalid module name or version '%s/%s': they may not be empty, '.' or '..', or contain '/' or control characters.",
+		if (!name_is_plain(d->cli->module) || !name_is_plain(d->cli->module_version)) {
+			error("Invalid module name or version '%s/%s': only " NAME_PLAIN_CHARS " are allowed, and not '.' or '..' alone.",
 			      d->cli->module, d->cli->module_version);
 			return EX_FAILED;
 		}
@@ -210,6 +210,26 @@ int run_module_script(struct dkms *d, const char *kind, const char *script, cons
 	struct spawn_opts o = {.cwd = cwd, .env = env, .out_fd = -1, .err_fd = -1};
 	fflush(stdout);
 	return spawn_run(argv, &o);
+}
+
+int dkms_check_kernel_args(struct dkms *d)
+{
+	struct cli *c = d->cli;
+	for (size_t i = 0; c->kernelver && c->kernelver[i]; i++) {
+		if (!name_is_plain(c->kernelver[i])) {
+			error("Invalid kernel version '%s': only " NAME_PLAIN_CHARS " are allowed, and not '.' or '..' alone.",
+			      c->kernelver[i]);
+			return EX_FAILED;
+		}
+	}
+	for (size_t i = 0; c->arch && c->arch[i]; i++) {
+		if (!name_is_plain(c->arch[i])) {
+			error("Invalid arch '%s': only " NAME_PLAIN_CHARS " are allowed, and not '.' or '..' alone.",
+			      c->arch[i]);
+			return EX_FAILED;
+		}
+	}
+	return 0;
 }
 
 /* Private staging directories of killed runs, in the trees this run may

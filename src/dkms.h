@@ -81,6 +81,10 @@ bool skip_unless_force(struct dkms *d, const char *what);
  * else the reference's message and EX_FAILED. */
 int dkms_check_module_args(struct dkms *d, const char *action);
 
+/* Every -k and -a is a plain name (util.h): they become directory names
+ * and words of make's command line.  Else a message and EX_FAILED. */
+int dkms_check_kernel_args(struct dkms *d);
+
 /* Runs a PRE_BUILD/POST_BUILD/PRE_INSTALL/... script found in the
  * module's <dir> ("build" or "source"), as the reference does: only when
  * its first word is executable.  Returns its exit status (0 when not run). */

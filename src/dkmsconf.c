@@ -342,7 +342,8 @@ int module_conf_load(const struct conf_request *rq, struct module_conf *mc)
 	struct shvars vars = {0};
 	int r = shell_eval(&e, &vars);
 	if (r < 0) {
-		error("Could not run bash to read %s: %s", rq->file, strerror(-r));
+		if (r != -EINVAL && r != -EFBIG)
+			error("Could not read %s: %s", rq->file, strerror(-r));
 		return -EINVAL;
 	}
 	for (size_t i = 0; rq->directives && rq->directives[i]; i++) {

@@ -12,6 +12,7 @@
 #include "tree.h"
 #include "txn.h"
 #include "util/spawn.h"
+#include "util/staged.h"
 
 /* One install of m/v on kernel t. */
 struct install {
@@ -23,32 +24,76 @@ struct install {
 	char *link;     /* kernel-<k>-<a>: marks the install */
 	char *orig_dir; /* originals kept for uninstall */
 	struct txn x;
+	struct ko_file *kos; /* the kernel's module files, see kernel_modules_named */
+	size_t n_kos, cap_kos;
+	bool kos_ready;
 };
 
-/* Every <name>.ko or <name>.ko<suffix> below dir, like find -name. */
-static void find_modules_named(const char *dir, const char *n1, const char *n2, char ***out)
+/* The kernel's module files, by file name: walked once per install, so
+ * that installing n modules costs one walk of the kernel's tree, not n. */
+struct ko_file {
+	char *base, *path;
+	bool regular;
+};
+
+static int ko_cmp(const void *a, const void *b)
+{
+	const struct ko_file *x = a, *y = b;
+	int c = strcmp(x->base, y->base);
+	return c ? c : strcmp(x->path, y->path);
+}
+
+static void index_walk(struct install *in, const char *dir)
 {
 	_cleanup_strv_ char **names = dir_list(dir);
 	for (size_t i = 0; names && names[i]; i++) {
-		if (startswith(names[i], ".dkms-stage."))
+		if (startswith(names[i], STAGED_PREFIX))
 			continue;
 		_cleanup_free_ char *p = path_join(dir, names[i]);
 		struct stat st;
 		if (lstat(p, &st) < 0)
 			continue;
-		if (S_ISDIR(st.st_mode))
-			find_modules_named(p, n1, n2, out);
-		else if (streq(names[i], n1) || (S_ISREG(st.st_mode) && streq(names[i], n2)))
-			strv_pushdup(out, p);
+		if (S_ISDIR(st.st_mode)) {
+			index_walk(in, p);
+			continue;
+		}
+		if (!strstr(names[i], ".ko"))
+			continue;
+		if (in->n_kos == in->cap_kos) {
+			in->cap_kos = in->cap_kos ? 2 * in->cap_kos : 256;
+			in->kos = xrealloc(in->kos, in->cap_kos * sizeof(*in->kos));
+		}
+		in->kos[in->n_kos++] = (struct ko_file){xstrdup(names[i]), TAKE_PTR(p), S_ISREG(st.st_mode)};
 	}
 }
 
-static char **kernel_modules_named(const struct kernel_target *t, const char *name)
+/* Every <name>.ko, or regular <name>.ko<suffix>, in the kernel's tree,
+ * like find -name, in path order. */
+static char **kernel_modules_named(struct install *in, const char *name)
 {
+	if (!in->kos_ready) {
+		index_walk(in, in->t->modules_dir);
+		qsort(in->kos, in->n_kos, sizeof(*in->kos), ko_cmp);
+		in->kos_ready = true;
+	}
 	_cleanup_free_ char *n1 = xasprintf("%s.ko", name);
-	_cleanup_free_ char *n2 = xasprintf("%s.ko%s", name, t->module_suffix);
+	_cleanup_free_ char *n2 = xasprintf("%s.ko%s", name, in->t->module_suffix);
 	char **out = xcalloc(1, sizeof(char *));
-	find_modules_named(t->modules_dir, n1, n2, &out);
+	const char *want[2] = {n1, streq(n1, n2) ? NULL : n2};
+	for (size_t w = 0; w < 2 && want[w]; w++) {
+		struct ko_file key = {.base = (char *)want[w], .path = ""};
+		size_t lo = 0, hi = in->n_kos;
+		while (lo < hi) { /* the first entry not below key */
+			size_t mid = (lo + hi) / 2;
+			if (ko_cmp(&in->kos[mid], &key) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (size_t i = lo; i < in->n_kos && streq(in->kos[i].base, want[w]); i++)
+			if (w == 0 || in->kos[i].regular)
+				strv_pushdup(&out, in->kos[i].path);
+	}
 	return out;
 }
 
@@ -85,7 +130,7 @@ static bool check_version_sanity(struct install *in, const char *dest_name)
 			in->mc->obsolete_by, in->mc->obsolete_by);
 		return false;
 	}
-	_cleanup_strv_ char **found = kernel_modules_named(t, dest_name);
+	_cleanup_strv_ char **found = kernel_modules_named(in, dest_name);
 	if (!found[0] || in->d->opt.force_version_override)
 		return true;
 	_cleanup_free_ char *mine = find_module_file(in->moddir, dest_name, t->module_suffix);
@@ -176,7 +221,7 @@ static int plan_module(struct install *in, size_t i)
 {
 	const struct conf_module *cm = &in->mc->mods[i];
 	const struct kernel_target *t = in->t;
-	_cleanup_strv_ char **existing = kernel_modules_named(t, cm->dest_name);
+	_cleanup_strv_ char **existing = kernel_modules_named(in, cm->dest_name);
 	info(" - Original module");
 	_cleanup_free_ char *saved = find_module_file(in->orig_dir, cm->dest_name, t->module_suffix);
 	if (is_symlink(in->link) && saved)
@@ -348,6 +393,11 @@ int do_install(struct dkms *d, const char *m, const char *v, const struct kernel
 			load_installed_modules(d, in.mc, t->release);
 	}
 	txn_end(&in.x);
+	for (size_t i = 0; i < in.n_kos; i++) {
+		free(in.kos[i].base);
+		free(in.kos[i].path);
+	}
+	free(in.kos);
 	free(in.moddir);
 	free(in.link);
 	free(in.orig_dir);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util/spawn.h"
 
@@ -89,8 +90,35 @@ int shvars_parse(const char *buf, size_t len, struct shvars *out)
 	}
 }
 
+/* Only regular files of a sane size are read: a FIFO or a device named
+ * dkms.conf would otherwise hang every command while the lock is held. */
+static int check_files(const struct shell_eval *e)
+{
+	for (size_t i = 0; e->files && e->files[i]; i++) {
+		struct stat st;
+		if (stat(e->files[i], &st) < 0) {
+			if (errno == ENOENT)
+				continue;
+			fprintf(stderr, "Error! %s cannot be read: %s\n", e->files[i], strerror(errno));
+			return -errno;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			fprintf(stderr, "Error! %s is not a regular file; it is not read.\n", e->files[i]);
+			return -EINVAL;
+		}
+		if (st.st_size > SHELL_FILE_MAX) {
+			fprintf(stderr, "Error! %s is larger than %d bytes; it is not read.\n", e->files[i], SHELL_FILE_MAX);
+			return -EFBIG;
+		}
+	}
+	return 0;
+}
+
 int shell_eval(const struct shell_eval *e, struct shvars *out)
 {
+	int r = check_files(e);
+	if (r < 0)
+		return r;
 	const char *how = getenv("DKMS_SHELL_EVAL");
 	if (!how || !streq(how, "bash")) {
 		if (shell_eval_fast(e, out) == 0)

@@ -28,8 +28,12 @@ struct shell_eval {
 	char *const *env;       /* environment of bash; NULL inherits */
 };
 
-/* Returns 0, or a negative errno when bash could not be run or the
- * serialisation was malformed.  Whatever the files print on stderr reaches
+/* The largest file shell_eval() reads. */
+#define SHELL_FILE_MAX (1 << 20)
+
+/* Returns 0, or a negative errno when a file is not a regular file of at
+ * most SHELL_FILE_MAX bytes (said on stderr), when bash could not be run,
+ * or when the serialisation was malformed.  Whatever the files print on stderr reaches
  * the user; their stdout is discarded, as in the reference. */
 int shell_eval(const struct shell_eval *e, struct shvars *out);
 /* The two ways shell_eval() reads files: in-process for files of plain

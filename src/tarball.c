@@ -429,7 +429,7 @@ static int read_pkginfo(struct dkms *d, const char *conf, char **m, char **v)
 	int r = dkms_read_conf(d, "", "", dkms_first_target(d), conf, &mc);
 	if (r)
 		return r;
-	if (!name_is_safe(mc->package_name) || !name_is_safe(mc->package_version))
+	if (!name_is_plain(mc->package_name) || !name_is_plain(mc->package_version))
 		return -1;
 	*m = xstrdup(mc->package_name);
 	*v = xstrdup(mc->package_version);
@@ -448,6 +448,11 @@ static int need_root(void)
  * directory, so that dest is either the old or the new one. */
 static int load_ka_dir(const struct settings *s, const char *src, const char *dest)
 {
+	_cleanup_free_ char *why = tarball_link_escaping(src);
+	if (why) {
+		error("Not loading %s: %s.", dest, why);
+		return -EPERM;
+	}
 	struct staged st;
 	int r = staged_open_dir(&st, dest, s->dkms_tree);
 	if (r == 0 && (r = copy_tree(src, st.path)) < 0)
@@ -469,7 +474,7 @@ static int load_prebuilt(struct dkms *d, const char *root, const char *m, const 
 		_cleanup_free_ char *kd = path_join(main_tree, k);
 		if (!is_dir(kd))
 			continue;
-		if (!name_is_safe(k) || !looks_like_kernel(k)) {
+		if (!name_is_plain(k) || !looks_like_kernel(k)) {
 			warn("%s in the tarball is not a kernel version. Skipping...", k);
 			continue;
 		}
@@ -477,7 +482,7 @@ static int load_prebuilt(struct dkms *d, const char *root, const char *m, const 
 		for (size_t j = 0; arches && arches[j]; j++) {
 			const char *a = arches[j];
 			_cleanup_free_ char *src = path_join(kd, a);
-			if (!is_dir(src) || a[0] == '.' || !name_is_safe(a))
+			if (!is_dir(src) || a[0] == '.' || !name_is_plain(a))
 				continue;
 			_cleanup_free_ char *dest = tree_ka_dir(&d->s, m, v, k, a);
 			if (is_dir(dest) && !d->opt.force) {
@@ -523,6 +528,17 @@ static int load_binaries_stub(struct dkms *d, const char *root, const char *m, c
 }
 
 /* The unpacked archive in root, checked: into the trees. */
+/* A part of the unpacked archive that is about to be copied: its links
+ * must stay inside it.  0, or EX_BAD_TARBALL after a message. */
+static int check_part(const char *archive, const char *part)
+{
+	_cleanup_free_ char *why = tarball_link_escaping(part);
+	if (!why)
+		return 0;
+	error("Refusing to load %s: %s.\nNothing was loaded.", archive, why);
+	return EX_BAD_TARBALL;
+}
+
 static int load_unpacked(struct dkms *d, const char *root, const char *archive)
 {
 	struct cli *c = d->cli;
@@ -553,7 +569,7 @@ static int load_unpacked(struct dkms *d, const char *root, const char *archive)
 		free(m);
 		free(v);
 		m = v = NULL;
-		if ((r = need_root()) || (r = add_source_tree(d, src, dkms_first_target(d), &m, &v)))
+		if ((r = check_part(archive, src)) || (r = need_root()) || (r = add_source_tree(d, src, dkms_first_target(d), &m, &v)))
 			return r;
 		if (tree_is_added(&d->s, m, v))
 			return 0;
@@ -583,6 +599,9 @@ static int load_unpacked(struct dkms *d, const char *root, const char *archive)
 		      "%s is not a valid DKMS tarball.", archive);
 		return EX_BAD_TARBALL;
 	}
+	_cleanup_free_ char *main_tree = path_join(root, "dkms_main_tree");
+	if (is_dir(main_tree) && (r = check_part(archive, main_tree)))
+		return r;
 	info_blank();
 	info("Loading tarball for %s-%s", m, v);
 	_cleanup_free_ char *srcdir = xasprintf("%s/%s-%s", d->s.source_tree, m, v);
@@ -590,7 +609,7 @@ static int load_unpacked(struct dkms *d, const char *root, const char *archive)
 	if (!binaries) {
 		_cleanup_free_ char *from = path_join(root, loc);
 		_cleanup_free_ char *m2 = NULL, *v2 = NULL;
-		if ((r = need_root()) || (r = add_source_tree(d, from, dkms_first_target(d), &m2, &v2)))
+		if ((r = check_part(archive, from)) || (r = need_root()) || (r = add_source_tree(d, from, dkms_first_target(d), &m2, &v2)))
 			return r;
 	} else if (!is_dir(srcdir) && (r = load_binaries_stub(d, root, m, v))) {
 		return r;

@@ -21,6 +21,19 @@ bool tarball_symlink_stays_inside(const char *at, const char *target);
  * libarchive filter name ("gzip", "xz", ...), or NULL for a plain tar. */
 const char *tarball_filter_for_name(const char *name);
 
+/* A symbolic link below dir (an unpacked archive's part that is about to
+ * be copied into a tree) whose target leaves dir: why (allocated), or
+ * NULL when every link stays inside.  The archive as a whole was checked
+ * already, but only the part is copied: a link may stay in the archive
+ * and still leave the part. */
+char *tarball_link_escaping(const char *dir);
+
+/* What ldtarball unpacks at the most: an archive expanding to more (a
+ * compression bomb) or with more entries is refused whole. */
+#define TARBALL_MAX_BYTES (4ULL << 30)
+#define TARBALL_MAX_BYTES_TEXT "4 GiB"
+#define TARBALL_MAX_ENTRIES 200000
+
 /* Unpacks archive into the empty directory dir, refusing it whole (exit
  * code 7, after a message naming the entry and why) when any entry is
  * unsafe.  Returns 0 or the exit code. */

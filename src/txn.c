@@ -61,8 +61,9 @@ static int stage_file(const char *src, const char *path)
 
 int txn_stage_copy(struct txn *x, const char *src, const char *dst, bool symlink_it)
 {
-	const char *base = strrchr(dst, '/');
-	char *path = xasprintf("%s/%zu-%s", x->stage, x->n_staged++, base ? base + 1 : dst);
+	/* named without ".ko": depmod, which walks the whole module tree,
+	 * must never take a staged copy left by a killed run for a module */
+	char *path = xasprintf("%s/%zu.staged", x->stage, x->n_staged++);
 	int r = symlink_it ? (symlink(src, path) < 0 ? -errno : 0) : stage_file(src, path);
 	if (r < 0) {
 		unlink(path);

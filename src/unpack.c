@@ -9,6 +9,8 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <search.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,35 +19,80 @@
 #include "exitcode.h"
 #include "log.h"
 
+/* A set of member names: a search tree for lookups, an array for walks,
+ * so that an archive of n entries is checked in O(n log n). */
+struct name_set {
+	void *tree;
+	char **all;
+	size_t n, cap;
+};
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static bool set_has(const struct name_set *set, const char *name)
+{
+	return tfind(name, &set->tree, name_cmp) != NULL;
+}
+
+static void set_add(struct name_set *set, const char *name)
+{
+	if (set_has(set, name))
+		return;
+	if (set->n == set->cap) {
+		set->cap = set->cap ? 2 * set->cap : 64;
+		set->all = xrealloc(set->all, set->cap * sizeof(char *));
+	}
+	char *copy = xstrdup(name);
+	set->all[set->n++] = copy;
+	if (!tsearch(copy, &set->tree, name_cmp))
+		abort();
+}
+
+static void no_free(void *p)
+{
+	(void)p;
+}
+
+static void set_free(struct name_set *set)
+{
+	tdestroy(set->tree, no_free);
+	for (size_t i = 0; i < set->n; i++)
+		free(set->all[i]);
+	free(set->all);
+	*set = (struct name_set){0};
+}
+
 struct unpack_state {
-	char **symlinks; /* members that are symbolic links */
-	char **files;    /* regular-file members: what a hard link may name */
-	size_t n_files, cap_files;
+	struct name_set symlinks; /* members that are symbolic links */
+	struct name_set files;    /* regular-file members: what a hard link may name */
 };
 
 static void unpack_state_free(struct unpack_state *u)
 {
-	strv_free(u->symlinks);
-	for (size_t i = 0; i < u->n_files; i++)
-		free(u->files[i]);
-	free(u->files);
+	set_free(&u->symlinks);
+	set_free(&u->files);
 }
 
-static bool has_file(const struct unpack_state *u, const char *p)
+/* The symbolic link of the archive that norm is, or lies under, or NULL. */
+static const char *through_symlink(const struct unpack_state *u, const char *norm, bool *is_it)
 {
-	for (size_t i = 0; i < u->n_files; i++)
-		if (streq(u->files[i], p))
-			return true;
-	return false;
-}
-
-static void add_file(struct unpack_state *u, const char *p)
-{
-	if (u->n_files == u->cap_files) {
-		u->cap_files = u->cap_files ? 2 * u->cap_files : 64;
-		u->files = xrealloc(u->files, u->cap_files * sizeof(char *));
+	_cleanup_free_ char *prefix = xstrdup(norm);
+	for (char *slash = prefix;; slash++) {
+		slash = strchr(slash, '/');
+		if (slash)
+			*slash = '\0';
+		if (set_has(&u->symlinks, prefix)) {
+			*is_it = !slash;
+			void *const *hit = tfind(prefix, &u->symlinks.tree, name_cmp);
+			return *hit;
+		}
+		if (!slash)
+			return NULL;
+		*slash = '/';
 	}
-	u->files[u->n_files++] = xstrdup(p);
 }
 
 /* Why the entry may not be unpacked (allocated), or NULL.  On success the
@@ -72,22 +119,20 @@ static char *entry_refusal(struct unpack_state *u, struct archive_entry *e, bool
 		return xstrdup("has an unsupported file type");
 	}
 	/* nothing may be written through, or over, a link of the archive */
-	for (size_t i = 0; u->symlinks && u->symlinks[i]; i++) {
-		const char *l = u->symlinks[i];
-		size_t n = strlen(l);
-		if (streq(norm, l))
-			return xasprintf("would replace the symbolic link '%s'", l);
-		if (strncmp(norm, l, n) == 0 && norm[n] == '/')
-			return xasprintf("lies under the symbolic link '%s'", l);
-	}
+	bool is_it = false;
+	const char *l = through_symlink(u, norm, &is_it);
+	if (l && is_it)
+		return xasprintf("would replace the symbolic link '%s'", l);
+	if (l)
+		return xasprintf("lies under the symbolic link '%s'", l);
 	if (hardlink) {
 		_cleanup_free_ char *target = tarball_member_normalize(hardlink, &why);
 		if (!target)
 			return xasprintf("is a hard link to '%s', outside the archive", hardlink);
-		if (!has_file(u, target))
+		if (!set_has(&u->files, target))
 			return xasprintf("is a hard link to '%s', not a regular file earlier in the archive", hardlink);
 		archive_entry_copy_hardlink(e, target);
-		add_file(u, norm);
+		set_add(&u->files, norm);
 	} else if (type == AE_IFLNK) {
 		const char *target = archive_entry_symlink(e);
 		if (str_empty(target))
@@ -96,9 +141,9 @@ static char *entry_refusal(struct unpack_state *u, struct archive_entry *e, bool
 			return xasprintf("is a symbolic link to the absolute path '%s'", target);
 		if (!tarball_symlink_stays_inside(norm, target))
 			return xasprintf("is a symbolic link to '%s', outside the archive", target);
-		strv_pushdup(&u->symlinks, norm);
+		set_add(&u->symlinks, norm);
 	} else if (type == AE_IFREG) {
-		add_file(u, norm);
+		set_add(&u->files, norm);
 	}
 	if (!norm[0]) {
 		*skip = true;
@@ -112,7 +157,10 @@ static char *entry_refusal(struct unpack_state *u, struct archive_entry *e, bool
 	return NULL;
 }
 
-static int copy_entry_data(struct archive *in, struct archive *out)
+/* Copies an entry's data.  Any short write is an error: libarchive's disk
+ * writer reports a full disk as a mere warning.  *total counts what the
+ * archive expands to, against TARBALL_MAX_BYTES. */
+static int copy_entry_data(struct archive *in, struct archive *out, unsigned long long *total, const char **why)
 {
 	for (;;) {
 		const void *buf;
@@ -123,7 +171,12 @@ static int copy_entry_data(struct archive *in, struct archive *out)
 			return ARCHIVE_OK;
 		if (r < ARCHIVE_WARN)
 			return r;
-		if (archive_write_data_block(out, buf, size, off) < ARCHIVE_WARN)
+		*total += size;
+		if (*total > TARBALL_MAX_BYTES) {
+			*why = "the archive expands to more than " TARBALL_MAX_BYTES_TEXT;
+			return ARCHIVE_FATAL;
+		}
+		if (archive_write_data_block(out, buf, size, off) != ARCHIVE_OK)
 			return ARCHIVE_FATAL;
 	}
 }
@@ -172,10 +225,10 @@ static char *link_refusal(const char *root, const char *rel)
 
 static char *links_refusal(const struct unpack_state *u, const char *root, const char **which)
 {
-	for (size_t i = 0; u->symlinks && u->symlinks[i]; i++) {
-		char *why = link_refusal(root, u->symlinks[i]);
+	for (size_t i = 0; i < u->symlinks.n; i++) {
+		char *why = link_refusal(root, u->symlinks.all[i]);
 		if (why) {
-			*which = u->symlinks[i];
+			*which = u->symlinks.all[i];
 			return why;
 		}
 	}
@@ -186,7 +239,8 @@ static char *links_refusal(const struct unpack_state *u, const char *root, const
  * Returns 0, or EX_BAD_TARBALL after a message. */
 static int unpack_entries(struct archive *in, struct archive *out, struct unpack_state *u, const char *archive)
 {
-	for (;;) {
+	unsigned long long total = 0;
+	for (size_t count = 0;; count++) {
 		struct archive_entry *e;
 		int r = archive_read_next_header(in, &e);
 		if (r == ARCHIVE_EOF)
@@ -196,6 +250,11 @@ static int unpack_entries(struct archive *in, struct archive *out, struct unpack
 			return EX_BAD_TARBALL;
 		}
 		_cleanup_free_ char *name = xstrdup(archive_entry_pathname(e) ? archive_entry_pathname(e) : "?");
+		if (count >= TARBALL_MAX_ENTRIES) {
+			error("Refusing to load %s: it has more than %d entries.\nNothing was loaded.", archive,
+			      TARBALL_MAX_ENTRIES);
+			return EX_BAD_TARBALL;
+		}
 		bool skip = false;
 		_cleanup_free_ char *why = entry_refusal(u, e, &skip);
 		if (why) {
@@ -204,10 +263,12 @@ static int unpack_entries(struct archive *in, struct archive *out, struct unpack
 		}
 		if (skip)
 			continue;
+		const char *limit = NULL;
 		if (archive_write_header(out, e) < ARCHIVE_WARN ||
-		    (archive_entry_size(e) > 0 && copy_entry_data(in, out) < ARCHIVE_WARN) ||
+		    (archive_entry_size(e) > 0 && copy_entry_data(in, out, &total, &limit) < ARCHIVE_WARN) ||
 		    archive_write_finish_entry(out) < ARCHIVE_WARN) {
-			const char *ew = archive_error_string(out) ? archive_error_string(out) : archive_error_string(in);
+			const char *ew = limit ? limit
+				: archive_error_string(out) ? archive_error_string(out) : archive_error_string(in);
 			error("Refusing to load %s: its entry '%s' could not be unpacked: %s.\nNothing was loaded.",
 			      archive, name, ew ? ew : "unknown error");
 			return EX_BAD_TARBALL;
@@ -274,3 +335,36 @@ out:
 	return rc;
 }
 
+
+/* The walk of tarball_link_escaping(): rel is the path below the top. */
+static char *escaping_below(const char *top, const char *rel)
+{
+	_cleanup_free_ char *dir = *rel ? path_join(top, rel) : xstrdup(top);
+	_cleanup_strv_ char **names = dir_list(dir);
+	for (size_t i = 0; names && names[i]; i++) {
+		_cleanup_free_ char *r = *rel ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
+		_cleanup_free_ char *p = path_join(top, r);
+		struct stat st;
+		if (lstat(p, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			char *hit = escaping_below(top, r);
+			if (hit)
+				return hit;
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[4096];
+			ssize_t n = readlink(p, target, sizeof(target) - 1);
+			if (n < 0)
+				return xasprintf("'%s' cannot be read", r);
+			target[n] = '\0';
+			if (!tarball_symlink_stays_inside(r, target))
+				return xasprintf("'%s' is a symbolic link to '%s', outside the directory loaded", r, target);
+		}
+	}
+	return NULL;
+}
+
+char *tarball_link_escaping(const char *dir)
+{
+	return escaping_below(dir, "");
+}

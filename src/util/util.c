@@ -199,6 +199,17 @@ bool name_is_safe(const char *name)
 	return true;
 }
 
+bool name_is_plain(const char *name)
+{
+	if (!name_is_safe(name))
+		return false;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      strchr("._+-~:@%,=", *p)))
+			return false;
+	return true;
+}
+
 int read_file(const char *path, char **out, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -407,15 +418,21 @@ char **dir_list(const char *path)
 	DIR *d = opendir(path);
 	if (!d)
 		return NULL;
-	char **v = xcalloc(1, sizeof(char *));
+	size_t n = 0, cap = 16;
+	char **v = xcalloc(cap, sizeof(char *));
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		if (streq(e->d_name, ".") || streq(e->d_name, ".."))
 			continue;
-		strv_pushdup(&v, e->d_name);
+		if (n + 1 == cap) {
+			cap *= 2;
+			v = xrealloc(v, cap * sizeof(char *));
+		}
+		v[n++] = xstrdup(e->d_name);
+		v[n] = NULL;
 	}
 	closedir(d);
-	qsort(v, strv_len(v), sizeof(char *), cmp_str);
+	qsort(v, n, sizeof(char *), cmp_str);
 	return v;
 }
 

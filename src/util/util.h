@@ -58,6 +58,11 @@ char *path_join(const char *a, const char *b);
 /* True when name is a usable single path component (no '/', not "." or
  * "..", not empty, no control characters). */
 bool name_is_safe(const char *name);
+/* A name safe as a path component and in a shell command line: letters,
+ * digits and . _ + - ~ : @ % , = only (module names, versions, kernel
+ * releases and arches are put in make's command line as they are). */
+bool name_is_plain(const char *name);
+#define NAME_PLAIN_CHARS "letters, digits and . _ + - ~ : @ %% , =" /* for formats */
 
 /* Files. */
 int read_file(const char *path, char **out, size_t *len);
