@@ -77,6 +77,66 @@ static void setup_kernels_arches(struct dkms *d, bool status)
 		strv_pushdup(&c->arch, c->arch[0]);
 }
 
+/* Options that override framework settings. */
+static void apply_cli_settings(struct dkms *d)
+{
+	const struct cli *c = d->cli;
+	struct {
+		char **setting;
+		const char *value;
+	} trees[] = {
+		{&d->s.dkms_tree, c->dkms_tree},
+		{&d->s.source_tree, c->source_tree},
+		{&d->s.install_tree, c->install_tree},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(trees); i++) {
+		if (!trees[i].value)
+			continue;
+		free(*trees[i].setting);
+		*trees[i].setting = xstrdup(trees[i].value);
+	}
+	if (c->verbose || !str_empty(d->s.verbose))
+		log_set_verbose(true);
+	if (c->modprobe_on_install) {
+		free(d->s.modprobe_on_install);
+		d->s.modprobe_on_install = xstrdup("true");
+	}
+	/* -j: the command line, else parallel_jobs, else the number of CPUs;
+	 * 0 means no limit. */
+	const char *jobs = c->jobs ? c->jobs : d->s.parallel_jobs;
+	if (str_empty(jobs)) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		d->jobs = xasprintf("%ld", n > 0 ? n : 1);
+	} else {
+		d->jobs = xstrdup(streq(jobs, "0") ? "" : jobs);
+	}
+}
+
+/* What the action's flags ask for before it runs: 0, or the exit code. */
+static int check_action(struct dkms *d, const struct action *act)
+{
+	if ((act->flags & NO_ALL) && d->cli->all) {
+		error("The action %s does not support the --all parameter.", act->name);
+		return 5;
+	}
+	if ((act->flags & NEEDS_ROOT) && getuid() != 0) {
+		error("You must be root to use this command.");
+		return 1;
+	}
+	if ((act->flags & NEEDS_RW_TREE) && access(d->s.dkms_tree, W_OK) != 0) {
+		error("No write access to DKMS tree at %s", d->s.dkms_tree);
+		return 1;
+	}
+	if (act->flags & LOCKS) {
+		int lr = dkms_lock(d);
+		if (lr < 0) {
+			error("Could not lock the DKMS tree at %s: %s", d->s.dkms_tree, strerror(-lr));
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	umask(022);
@@ -102,33 +162,7 @@ int main(int argc, char **argv)
 		error("Could not read the framework configuration: %s", strerror(-r));
 		return 1;
 	}
-	if (c.dkms_tree) {
-		free(d.s.dkms_tree);
-		d.s.dkms_tree = xstrdup(c.dkms_tree);
-	}
-	if (c.source_tree) {
-		free(d.s.source_tree);
-		d.s.source_tree = xstrdup(c.source_tree);
-	}
-	if (c.install_tree) {
-		free(d.s.install_tree);
-		d.s.install_tree = xstrdup(c.install_tree);
-	}
-	if (c.verbose || !str_empty(d.s.verbose))
-		log_set_verbose(true);
-	if (c.modprobe_on_install) {
-		free(d.s.modprobe_on_install);
-		d.s.modprobe_on_install = xstrdup("true");
-	}
-	/* -j: the command line, else parallel_jobs, else the number of CPUs;
-	 * 0 means no limit. */
-	const char *jobs = c.jobs ? c.jobs : d.s.parallel_jobs;
-	if (str_empty(jobs)) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		d.jobs = xasprintf("%ld", n > 0 ? n : 1);
-	} else {
-		d.jobs = xstrdup(streq(jobs, "0") ? "" : jobs);
-	}
+	apply_cli_settings(&d);
 
 	const struct action *act = NULL;
 	for (size_t i = 0; c.action && i < ARRAY_SIZE(actions); i++)
@@ -144,29 +178,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	setup_kernels_arches(&d, act->flags & STATUS_KERNELS);
-	if ((act->flags & NO_ALL) && c.all) {
-		error("The action %s does not support the --all parameter.", act->name);
-		r = 5;
+	r = check_action(&d, act);
+	if (r)
 		goto out;
-	}
-	if ((act->flags & NEEDS_ROOT) && getuid() != 0) {
-		error("You must be root to use this command.");
-		r = 1;
-		goto out;
-	}
-	if ((act->flags & NEEDS_RW_TREE) && access(d.s.dkms_tree, W_OK) != 0) {
-		error("No write access to DKMS tree at %s", d.s.dkms_tree);
-		r = 1;
-		goto out;
-	}
-	if (act->flags & LOCKS) {
-		int lr = dkms_lock(&d);
-		if (lr < 0) {
-			error("Could not lock the DKMS tree at %s: %s", d.s.dkms_tree, strerror(-lr));
-			r = 1;
-			goto out;
-		}
-	}
 	r = act->fn(&d);
 	int dr = dkms_flush_depmod(&d);
 	if (!r && dr)
