@@ -18,30 +18,27 @@ enum {
 	STATUS_KERNELS = 1 << 4, /* kernels are filters, not defaults */
 };
 
-struct action {
-	const char *name;
-	int (*fn)(struct dkms *d);
-	unsigned flags;
-};
-
 int action_generate_mok(struct dkms *d);
 int action_match(struct dkms *d);
 int action_mktarball(struct dkms *d);
 int action_ldtarball(struct dkms *d);
 
-static const struct action actions[] = {
+/* The one action table: the parser recognises these names, the usage
+ * lists them in this order (the reference's), and main runs the function
+ * after the checks its flags ask for. */
+static const struct cli_action actions[] = {
 	{"add", action_add, NEEDS_RW_TREE | LOCKS | NO_ALL},
+	{"remove", action_remove, NEEDS_RW_TREE | LOCKS},
 	{"build", action_build, NEEDS_RW_TREE | LOCKS | NO_ALL},
+	{"unbuild", action_unbuild, NEEDS_RW_TREE | LOCKS},
 	{"install", action_install, NEEDS_ROOT | LOCKS | NO_ALL},
 	{"uninstall", action_uninstall, NEEDS_ROOT | LOCKS},
-	{"unbuild", action_unbuild, NEEDS_RW_TREE | LOCKS},
-	{"remove", action_remove, NEEDS_RW_TREE | LOCKS},
-	{"status", action_status, STATUS_KERNELS},
+	{"match", action_match, NEEDS_ROOT | LOCKS},
 	{"autoinstall", action_autoinstall, NEEDS_ROOT | LOCKS},
-	{"generate_mok", action_generate_mok, NEEDS_ROOT},
 	{"mktarball", action_mktarball, LOCKS},
 	{"ldtarball", action_ldtarball, LOCKS},
-	{"match", action_match, NEEDS_ROOT | LOCKS},
+	{"status", action_status, STATUS_KERNELS},
+	{"generate_mok", action_generate_mok, NEEDS_ROOT},
 };
 
 /* The reference's setup_kernels_arches: --all means every kernel the
@@ -113,7 +110,7 @@ static void apply_cli_settings(struct dkms *d)
 }
 
 /* What the action's flags ask for before it runs: 0, or the exit code. */
-static int check_action(struct dkms *d, const struct action *act)
+static int check_action(struct dkms *d, const struct cli_action *act)
 {
 	if ((act->flags & NO_ALL) && d->cli->all) {
 		error("The action %s does not support the --all parameter.", act->name);
@@ -141,7 +138,7 @@ int main(int argc, char **argv)
 {
 	umask(022);
 	struct cli c;
-	int r = cli_parse(&c, argc, argv);
+	int r = cli_parse(&c, actions, ARRAY_SIZE(actions), argc, argv);
 	if (r) {
 		cli_free(&c);
 		return r;
@@ -152,7 +149,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (c.help) {
-		cli_usage(argv[0]);
+		cli_usage(argv[0], actions, ARRAY_SIZE(actions));
 		cli_free(&c);
 		return 0;
 	}
@@ -164,17 +161,11 @@ int main(int argc, char **argv)
 	}
 	apply_cli_settings(&d);
 
-	const struct action *act = NULL;
-	for (size_t i = 0; c.action && i < ARRAY_SIZE(actions); i++)
-		if (streq(actions[i].name, c.action))
-			act = &actions[i];
+	const struct cli_action *act = c.act;
 	if (!act) {
-		if (c.action)
-			error("The action %s is not available in this build.", c.action);
-		else
-			error("Unknown action specified: \"\"");
-		cli_usage(argv[0]);
-		r = c.action ? 2 : 0;
+		error("Unknown action specified: \"\"");
+		cli_usage(argv[0], actions, ARRAY_SIZE(actions));
+		r = 0;
 		goto out;
 	}
 	setup_kernels_arches(&d, act->flags & STATUS_KERNELS);
