@@ -19,6 +19,7 @@ enum opt_kind {
 enum {
 	PREFIX = 1 << 0,   /* the long name matches by prefix, as the reference's --kernelver* */
 	ATTACHED = 1 << 1, /* the value may follow the short name: -j3 */
+	ORDERED = 1 << 2,  /* kept in order with the positional arguments */
 };
 
 struct cli_option {
@@ -43,8 +44,8 @@ struct cli_option {
 /* The options of the reference, and ours.  The first entry that matches
  * wins, so --archive comes before --arch, as in the reference's case. */
 static const struct cli_option options[] = {
-	{"--module", 'm', PREFIX, OPT_MODULE, 0, "module[/version]", "the module, and its version"},
-	OPTION_STRING(NULL, 'v', 0, module_version, "version", "the module's version"),
+	{"--module", 'm', PREFIX | ORDERED, OPT_MODULE, 0, "module[/version]", "the module, and its version"},
+	OPTION_STRING(NULL, 'v', ORDERED, module_version, "version", "the module's version"),
 	{"--kernelver", 'k', PREFIX, OPT_KERNEL, 0, "kernel[/arch]",
 	 "a kernel, and its arch (repeatable)"},
 	OPTION_STRING("--templatekernel", 0, PREFIX, template_kernel, "kernel", "match: the kernel to copy from"),
@@ -69,7 +70,7 @@ static const struct cli_option options[] = {
 	OPTION_STRING("--installtree", 0, PREFIX, install_tree, "path", "where kernels' modules are installed"),
 	OPTION_FLAG("--symlink-modules", 0, symlink_modules, "install links to the built modules"),
 	OPTION_STRING("--config", 0, PREFIX, kernel_config, ".config", "the kernel's .config"),
-	OPTION_STRING("--archive", 0, PREFIX, archive, "tarball", "mktarball, ldtarball: the tarball"),
+	OPTION_STRING("--archive", 0, PREFIX | ORDERED, archive, "tarball", "mktarball, ldtarball: the tarball"),
 	OPTION_LIST("--arch", 'a', PREFIX, arch, "arch", "an arch, paired in order with -k"),
 	OPTION_STRING("--kernelsourcedir", 0, PREFIX, kernel_source_dir, "dir", "the kernel's build directory"),
 	OPTION_LIST("--directive", 0, PREFIX, directives, "name=value",
@@ -107,6 +108,26 @@ static void parse_kernelarch(struct cli *c, const char *s)
 	} else {
 		strv_pushdup(&c->kernelver, s);
 	}
+}
+
+/* Keeps a message for cli_report, in command-line order. */
+_printf_(4, 5) static void msg_add(struct cli *c, enum cli_msg_kind kind, int argi, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	struct cli_msg m = {kind, argi, xvasprintf(fmt, ap)};
+	va_end(ap);
+	c->msgs = xrealloc(c->msgs, (c->n_msgs + 1) * sizeof(*c->msgs));
+	size_t at = c->n_msgs++;
+	for (; at > 0 && c->msgs[at - 1].argi > argi; at--)
+		c->msgs[at] = c->msgs[at - 1];
+	c->msgs[at] = m;
+}
+
+static void arg_add(struct cli *c, const struct cli_option *o, int argi, const char *value)
+{
+	c->args = xrealloc(c->args, (c->n_args + 1) * sizeof(*c->args));
+	c->args[c->n_args++] = (struct cli_arg){o, argi, xstrdup(value)};
 }
 
 /* The entry that names argument a, or NULL. */
@@ -172,52 +193,84 @@ static bool option_take(struct cli *c, const struct cli_option *o, int argc, cha
 	int argi = *i;
 	const char *v = o->arg ? option_value(o, argc, argv, i) : NULL;
 	if (o->kind == OPT_DEPRECATED)
-		deprecated("%s", argv[argi]);
+		msg_add(c, CLI_MSG_DEPRECATED, argi, "%s", argv[argi]);
+	if (o->flags & ORDERED)
+		arg_add(c, o, argi, v);
 	option_store(c, o, v);
-	if (c->quiet)
-		log_set_quiet();
-	if (c->debug)
-		log_set_verbose(true);
+	if (c->quiet && !c->quiet_at)
+		c->quiet_at = argi;
 	return o->kind == OPT_STOP;
 }
 
-static const struct cli_action *action_find(const struct cli_action *actions, size_t n, const char *s)
+static const struct cli_action *action_find(const struct cli *c, const char *s)
 {
-	for (size_t i = 0; i < n; i++)
-		if (streq(actions[i].name, s))
-			return &actions[i];
+	for (size_t i = 0; i < c->n_actions; i++)
+		if (streq(c->actions[i].name, s))
+			return &c->actions[i];
 	return NULL;
 }
 
 /* The reference's checks once every option is read. */
-static int check_exclusive(struct cli *c)
+static int check_exclusive(struct cli *c, int argc)
 {
 	if (c->binaries_only && c->source_only) {
-		error(" You have specified both --binaries-only and --source-only.\nYou cannot do this.");
+		msg_add(c, CLI_MSG_ERROR, argc,
+			" You have specified both --binaries-only and --source-only.\nYou cannot do this.");
 		return 8;
 	}
 	size_t nk = strv_len(c->kernelver), na = strv_len(c->arch);
 	if (nk != na && na > 1) {
-		error(" If more than one arch is specified on the command line, then there\n"
-		      "must be an equal number of kernel versions also specified (1:1 relationship).");
+		msg_add(c, CLI_MSG_ERROR, argc,
+			" If more than one arch is specified on the command line, then there\n"
+			"must be an equal number of kernel versions also specified (1:1 relationship).");
 		return 1;
 	}
 	if (nk && c->all) {
-		error(" You cannot specify a kernel version and also specify\n--all on the command line.");
+		msg_add(c, CLI_MSG_ERROR, argc,
+			" You cannot specify a kernel version and also specify\n--all on the command line.");
 		return 2;
 	}
 	if (na && c->all) {
-		error(" You cannot specify an arch and also specify\n--all on the command line.");
+		msg_add(c, CLI_MSG_ERROR, argc,
+			" You cannot specify an arch and also specify\n--all on the command line.");
 		return 3;
 	}
 	return 0;
 }
 
+int cli_parse(struct cli *c, const struct cli_action *actions, size_t n_actions, int argc, char **argv)
+{
+	*c = (struct cli){.actions = actions, .n_actions = n_actions};
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const struct cli_option *o = option_find(a);
+		const struct cli_action *act = NULL;
+		if (o) {
+			if (option_take(c, o, argc, argv, &i))
+				return 0;
+		} else if (a[0] == '-') {
+			msg_add(c, CLI_MSG_USAGE_ERROR, i, " Unknown option: %s", a);
+			return 2;
+		} else if ((act = action_find(c, a))) {
+			if (c->act) {
+				msg_add(c, CLI_MSG_ERROR, i, "Cannot specify more than one action.");
+				return 4;
+			}
+			c->act = act;
+			c->action = act->name;
+		} else {
+			arg_add(c, NULL, i, a);
+		}
+	}
+	return check_exclusive(c, argc);
+}
+
 /* A positional argument, looked at as the reference does: a dkms.conf, a
  * directory holding one, a file (an archive), else module/version when no
  * module is known yet. */
-static void positional_take(struct cli *c, const char *a)
+static void positional_resolve(struct cli *c, const struct cli_arg *p)
 {
+	const char *a = p->value;
 	_cleanup_free_ char *conf = path_join(a, "dkms.conf");
 	if (endswith(a, "dkms.conf") && is_file(a)) {
 		free(c->try_source_tree);
@@ -229,36 +282,49 @@ static void positional_take(struct cli *c, const char *a)
 	} else if (!c->module) {
 		cli_parse_moduleversion(c, a);
 	} else {
-		warn("I do not know how to handle %s.", a);
+		msg_add(c, CLI_MSG_WARNING, p->argi, "I do not know how to handle %s.", a);
 	}
 }
 
-int cli_parse(struct cli *c, const struct cli_action *actions, size_t n_actions, int argc, char **argv)
+/* Replays -m, -v, --archive and the positional arguments from scratch, in
+ * command-line order, so that each positional argument sees the module the
+ * options before it gave, and the options after it override it. */
+void cli_resolve_positionals(struct cli *c)
 {
-	*c = (struct cli){0};
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const struct cli_option *o = option_find(a);
-		const struct cli_action *act = NULL;
-		if (o) {
-			if (option_take(c, o, argc, argv, &i))
-				return 0;
-		} else if (a[0] == '-') {
-			error(" Unknown option: %s", a);
-			cli_usage(argv[0], actions, n_actions);
-			return 2;
-		} else if ((act = action_find(actions, n_actions, a))) {
-			if (c->act) {
-				error("Cannot specify more than one action.");
-				return 4;
-			}
-			c->act = act;
-			c->action = act->name;
-		} else {
-			positional_take(c, a);
+	char **replayed[] = {&c->module, &c->module_version, &c->archive, &c->try_source_tree};
+	for (size_t i = 0; i < ARRAY_SIZE(replayed); i++) {
+		free(*replayed[i]);
+		*replayed[i] = NULL;
+	}
+	for (size_t i = 0; i < c->n_args; i++) {
+		if (c->args[i].opt)
+			option_store(c, c->args[i].opt, c->args[i].value);
+		else
+			positional_resolve(c, &c->args[i]);
+	}
+}
+
+void cli_report(const struct cli *c, const char *argv0)
+{
+	for (size_t i = 0; i < c->n_msgs; i++) {
+		const struct cli_msg *m = &c->msgs[i];
+		if (c->quiet_at && m->argi > c->quiet_at)
+			break;
+		switch (m->kind) {
+		case CLI_MSG_ERROR:
+		case CLI_MSG_USAGE_ERROR:
+			error("%s", m->text);
+			if (m->kind == CLI_MSG_USAGE_ERROR)
+				cli_usage(argv0, c->actions, c->n_actions);
+			break;
+		case CLI_MSG_WARNING:
+			warn("%s", m->text);
+			break;
+		case CLI_MSG_DEPRECATED:
+			deprecated("%s", m->text);
+			break;
 		}
 	}
-	return check_exclusive(c);
 }
 
 /* The action names, wrapped before column 80. */
@@ -325,4 +391,13 @@ void cli_free(struct cli *c)
 	strv_free(c->arch);
 	strv_free(c->directives);
 	c->kernelver = c->arch = c->directives = NULL;
+	for (size_t i = 0; i < c->n_args; i++)
+		free(c->args[i].value);
+	for (size_t i = 0; i < c->n_msgs; i++)
+		free(c->msgs[i].text);
+	free(c->args);
+	free(c->msgs);
+	c->args = NULL;
+	c->msgs = NULL;
+	c->n_args = c->n_msgs = 0;
 }

@@ -74,6 +74,24 @@ static void setup_kernels_arches(struct dkms *d, bool status)
 		strv_pushdup(&c->arch, c->arch[0]);
 }
 
+/* The command line: parsed (no side effects), then its positional
+ * arguments looked at (even before a bad option: the reference, reading in
+ * one pass, had warned about them), its messages printed in command-line
+ * order, and only then -q and --debug applied, so that what the reference
+ * prints before a -q is printed here too.  Returns 0 or the exit code of a
+ * bad command line. */
+static int read_command_line(struct cli *c, int argc, char **argv)
+{
+	int r = cli_parse(c, actions, ARRAY_SIZE(actions), argc, argv);
+	cli_resolve_positionals(c);
+	cli_report(c, argv[0]);
+	if (c->quiet)
+		log_set_quiet();
+	if (c->debug)
+		log_set_verbose(true);
+	return r;
+}
+
 /* Options that override framework settings. */
 static void apply_cli_settings(struct dkms *d)
 {
@@ -138,7 +156,7 @@ int main(int argc, char **argv)
 {
 	umask(022);
 	struct cli c;
-	int r = cli_parse(&c, actions, ARRAY_SIZE(actions), argc, argv);
+	int r = read_command_line(&c, argc, argv);
 	if (r) {
 		cli_free(&c);
 		return r;

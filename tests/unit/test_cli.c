@@ -1,9 +1,14 @@
 /* Unit tests: the command line.  Every form of every option, the
- * reference's exit codes for bad command lines, and the generated usage. */
+ * reference's exit codes for bad command lines, the order in which -m, -v,
+ * --archive and positional arguments apply, the generated usage, and that
+ * cli_parse neither looks at the file system nor changes the process (the
+ * file-system calls of this executable are counted through -Wl,--wrap). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,6 +16,54 @@
 
 #include "cli.h"
 #include "util/util.h"
+
+/* Calls the core library makes to look at the file system. */
+static int fs_calls;
+
+int __real_stat64(const char *path, struct stat64 *st);
+int __real_lstat64(const char *path, struct stat64 *st);
+int __real_access(const char *path, int mode);
+int __real_open64(const char *path, int flags, ...);
+DIR *__real_opendir(const char *path);
+int __wrap_stat64(const char *path, struct stat64 *st);
+int __wrap_lstat64(const char *path, struct stat64 *st);
+int __wrap_access(const char *path, int mode);
+int __wrap_open64(const char *path, int flags, ...);
+DIR *__wrap_opendir(const char *path);
+
+int __wrap_stat64(const char *path, struct stat64 *st)
+{
+	fs_calls++;
+	return __real_stat64(path, st);
+}
+
+int __wrap_lstat64(const char *path, struct stat64 *st)
+{
+	fs_calls++;
+	return __real_lstat64(path, st);
+}
+
+int __wrap_access(const char *path, int mode)
+{
+	fs_calls++;
+	return __real_access(path, mode);
+}
+
+int __wrap_open64(const char *path, int flags, ...)
+{
+	va_list ap;
+	va_start(ap, flags);
+	mode_t mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
+	va_end(ap);
+	fs_calls++;
+	return __real_open64(path, flags, mode);
+}
+
+DIR *__wrap_opendir(const char *path)
+{
+	fs_calls++;
+	return __real_opendir(path);
+}
 
 /* A table as main's: the parser reads only the names. */
 static const struct cli_action actions[] = {
@@ -42,6 +95,22 @@ static void assert_strv(char **v, const char *first, ...)
 		assert_string_equal(v[n++], s);
 	va_end(ap);
 	assert_int_equal(strv_len(v), n);
+}
+
+/* The messages, one line each: "kind argi text". */
+static char *msgs(const struct cli *c)
+{
+	static const char *const kinds[] = {"error", "usage-error", "warning", "deprecated"};
+	struct strbuf sb = {0};
+	for (size_t i = 0; i < c->n_msgs; i++)
+		strbuf_appendf(&sb, "%s %d %s\n", kinds[c->msgs[i].kind], c->msgs[i].argi, c->msgs[i].text);
+	return sb.buf ? strbuf_steal(&sb) : xstrdup("");
+}
+
+static void assert_msgs(const struct cli *c, const char *want)
+{
+	_cleanup_free_ char *got = msgs(c);
+	assert_string_equal(got, want);
 }
 
 static void test_value_forms(void **state)
@@ -93,10 +162,12 @@ static void test_flags(void **state)
 	assert_true(c.symlink_modules && c.no_depmod && c.no_initrd && c.modprobe_on_install && c.debug);
 	assert_true(c.binaries_only && c.all);
 	assert_false(c.source_only || c.quiet || c.help || c.version);
+	assert_msgs(&c, "");
 	cli_free(&c);
 
 	/* the deprecated ones are accepted with a warning */
 	assert_int_equal(parse(&c, "--no-clean-kernel", "status", "--no-prepare-kernel", NULL), 0);
+	assert_msgs(&c, "deprecated 1 --no-clean-kernel\ndeprecated 3 --no-prepare-kernel\n");
 	cli_free(&c);
 
 	/* --version and --help end the parse: nothing after them counts */
@@ -189,10 +260,12 @@ static void test_bad_command_lines(void **state)
 	struct cli c;
 	/* an unknown option stops the parse: exit 2, with the usage */
 	assert_int_equal(parse(&c, "status", "--bogus", "--force", NULL), 2);
+	assert_msgs(&c, "usage-error 2  Unknown option: --bogus\n");
 	assert_false(c.force);
 	cli_free(&c);
 
 	assert_int_equal(parse(&c, "build", "install", NULL), 4);
+	assert_msgs(&c, "error 2 Cannot specify more than one action.\n");
 	cli_free(&c);
 	/* the first problem met decides */
 	assert_int_equal(parse(&c, "build", "--bogus", "install", NULL), 2);
@@ -202,17 +275,154 @@ static void test_bad_command_lines(void **state)
 
 	/* the checks once everything is read, in the reference's order */
 	assert_int_equal(parse(&c, "--binaries-only", "--source-only", "-k", "1", "--all", NULL), 8);
+	assert_msgs(&c, "error 6  You have specified both --binaries-only and --source-only.\nYou cannot do this.\n");
 	cli_free(&c);
 	assert_int_equal(parse(&c, "-k", "1", "-a", "x", "-a", "y", "-k", "2", "-k", "3", NULL), 1);
 	cli_free(&c);
 	assert_int_equal(parse(&c, "-k", "1", "-a", "x", "-a", "y", "-k", "2", NULL), 0);
 	cli_free(&c);
 	assert_int_equal(parse(&c, "build", "-k", "1.0", "--all", NULL), 2);
+	assert_msgs(&c, "error 5  You cannot specify a kernel version and also specify\n--all on the command line.\n");
 	cli_free(&c);
 	assert_int_equal(parse(&c, "--all", "-a", "x86_64", NULL), 3);
 	cli_free(&c);
 	assert_int_equal(parse(&c, "-k", "1/x", "--all", NULL), 2);
 	cli_free(&c);
+}
+
+/* cli_parse records positional arguments as given: it neither looks at the
+ * file system nor changes the process (-q, --debug). */
+static void test_parse_is_pure(void **state)
+{
+	(void)state;
+	struct cli c;
+	struct stat before, after;
+	assert_int_equal(fstat(1, &before), 0);
+	fs_calls = 0;
+	assert_int_equal(parse(&c, "-q", "--debug", "add", "./nonexistent/dkms.conf", "/etc/passwd", "/", "foo/1.0", NULL),
+			 0);
+	assert_int_equal(fs_calls, 0);
+	assert_int_equal(fstat(1, &after), 0);
+	assert_true(before.st_dev == after.st_dev && before.st_ino == after.st_ino);
+	assert_true(c.quiet && c.debug);
+	assert_int_equal(c.quiet_at, 1);
+	assert_null(c.module);
+	assert_null(c.archive);
+	assert_null(c.try_source_tree);
+	assert_int_equal(c.n_args, 4);
+	static const char *const given[] = {"./nonexistent/dkms.conf", "/etc/passwd", "/", "foo/1.0"};
+	for (size_t i = 0; i < ARRAY_SIZE(given); i++) {
+		assert_null(c.args[i].opt);
+		assert_int_equal(c.args[i].argi, (int)i + 4);
+		assert_string_equal(c.args[i].value, given[i]);
+	}
+	assert_msgs(&c, "");
+
+	/* resolving them does look */
+	cli_resolve_positionals(&c);
+	assert_true(fs_calls > 0);
+	assert_string_equal(c.archive, "/etc/passwd");
+	assert_string_equal(c.module, ".");
+	assert_string_equal(c.module_version, "nonexistent/dkms.conf");
+	assert_msgs(&c, "warning 6 I do not know how to handle /.\nwarning 7 I do not know how to handle foo/1.0.\n");
+	cli_free(&c);
+}
+
+/* Resolves a command line run in a directory holding "dkms.conf", "src/"
+ * (with a dkms.conf) and "file.tar". */
+#define DIR_TEMPLATE "/tmp/dkms-test-cli.XXXXXX"
+static char dir[sizeof(DIR_TEMPLATE)];
+
+static void put(const char *rel)
+{
+	_cleanup_free_ char *p = path_join(dir, rel);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs("PACKAGE_NAME=foo\n", f);
+	fclose(f);
+}
+
+static int setup_dir(void **state)
+{
+	(void)state;
+	memcpy(dir, DIR_TEMPLATE, sizeof(dir));
+	if (!mkdtemp(dir))
+		return -1;
+	_cleanup_free_ char *src = path_join(dir, "src");
+	if (mkdir(src, 0755) < 0 || chdir(dir) < 0)
+		return -1;
+	put("dkms.conf");
+	put("src/dkms.conf");
+	put("file.tar");
+	return 0;
+}
+
+static int teardown_dir(void **state)
+{
+	(void)state;
+	if (chdir("/") < 0)
+		return -1;
+	return rm_rf(dir);
+}
+
+static void test_resolve(void **state)
+{
+	(void)state;
+	struct cli c;
+	assert_int_equal(parse(&c, "add", "dkms.conf", NULL), 0);
+	cli_resolve_positionals(&c);
+	assert_string_equal(c.try_source_tree, "./");
+	cli_free(&c);
+
+	assert_int_equal(parse(&c, "add", "src", "file.tar", "foo/1.0", NULL), 0);
+	cli_resolve_positionals(&c);
+	assert_string_equal(c.try_source_tree, "src");
+	assert_string_equal(c.archive, "file.tar");
+	assert_string_equal(c.module, "foo");
+	assert_string_equal(c.module_version, "1.0");
+	assert_msgs(&c, "");
+	cli_free(&c);
+}
+
+/* -m, -v, --archive and positional arguments apply in command-line order,
+ * as the reference reads them in one pass. */
+static void test_resolve_order(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *args[4];
+		const char *module, *version, *archive, *msgs;
+	} cases[] = {
+		{{"-m", "foo", "bar/2.0"}, "foo", NULL, NULL, "warning 4 I do not know how to handle bar/2.0.\n"},
+		{{"bar/2.0", "-m", "foo"}, "foo", "2.0", NULL, ""},
+		{{"-m", "foo/1.0", "-v", "2.0"}, "foo", "2.0", NULL, ""},
+		{{"-v", "2.0", "foo/1.0"}, "foo", "1.0", NULL, ""},
+		{{"foo/1.0", "-v", "2.0"}, "foo", "2.0", NULL, ""},
+		{{"-v", "2.0", "foo"}, "foo", "2.0", NULL, ""},
+		{{"file.tar", "--archive=other.tar"}, NULL, NULL, "other.tar", ""},
+		{{"--archive=other.tar", "file.tar"}, NULL, NULL, "file.tar", ""},
+		{{"foo/1.0", "bar/2.0"}, "foo", "1.0", NULL, "warning 3 I do not know how to handle bar/2.0.\n"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct cli c;
+		const char *const *a = cases[i].args;
+		assert_int_equal(parse(&c, "status", a[0], a[1], a[2], a[3], NULL), 0);
+		cli_resolve_positionals(&c);
+		if (cases[i].module)
+			assert_string_equal(c.module, cases[i].module);
+		else
+			assert_null(c.module);
+		if (cases[i].version)
+			assert_string_equal(c.module_version, cases[i].version);
+		else
+			assert_null(c.module_version);
+		if (cases[i].archive)
+			assert_string_equal(c.archive, cases[i].archive);
+		else
+			assert_null(c.archive);
+		assert_msgs(&c, cases[i].msgs);
+		cli_free(&c);
+	}
 }
 
 /* Runs f with stdout and stderr going to one temporary file; returns what
@@ -239,6 +449,31 @@ static char *capture(void (*f)(void *), void *arg)
 	text[n] = '\0';
 	fclose(tmp);
 	return text;
+}
+
+static void report(void *c)
+{
+	cli_report(c, "dkms");
+}
+
+/* Messages come out in command-line order, and none after a -q. */
+static void test_report(void **state)
+{
+	(void)state;
+	struct cli c;
+	assert_int_equal(parse(&c, "status", "a/1", "b/2", "--no-clean-kernel", "-q", "c/3", "--no-prepare-kernel",
+			       NULL),
+			 0);
+	cli_resolve_positionals(&c);
+	_cleanup_free_ char *out = capture(report, &c);
+	assert_string_equal(out, "Warning: I do not know how to handle b/2.\n"
+				 "Deprecated feature: --no-clean-kernel\n");
+	cli_free(&c);
+
+	assert_int_equal(parse(&c, "--bogus", NULL), 2);
+	_cleanup_free_ char *bad = capture(report, &c);
+	assert_true(startswith(bad, "Error!  Unknown option: --bogus\nUsage: dkms [action] [options]\n"));
+	cli_free(&c);
 }
 
 static void usage(void *unused)
@@ -270,6 +505,10 @@ int main(void)
 		cmocka_unit_test(test_kernel_arch),
 		cmocka_unit_test(test_jobs),
 		cmocka_unit_test(test_bad_command_lines),
+		cmocka_unit_test(test_parse_is_pure),
+		cmocka_unit_test_setup_teardown(test_resolve, setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_resolve_order, setup_dir, teardown_dir),
+		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_usage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
