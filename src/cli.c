@@ -267,7 +267,7 @@ int cli_parse(struct cli *c, const struct cli_action *actions, size_t n_actions,
 
 /* A positional argument, looked at as the reference does: a dkms.conf, a
  * directory holding one, a file (an archive), else module/version when no
- * module is known yet. */
+ * module is known yet (an empty -m counts as none, as bash's [[ ! $module ]]). */
 static void positional_resolve(struct cli *c, const struct cli_arg *p)
 {
 	const char *a = p->value;
@@ -279,7 +279,7 @@ static void positional_resolve(struct cli *c, const struct cli_arg *p)
 		set(&c->try_source_tree, a);
 	} else if (is_file(a)) {
 		set(&c->archive, a);
-	} else if (!c->module) {
+	} else if (str_empty(c->module)) {
 		cli_parse_moduleversion(c, a);
 	} else {
 		msg_add(c, CLI_MSG_WARNING, p->argi, "I do not know how to handle %s.", a);

@@ -402,6 +402,8 @@ static void test_resolve_order(void **state)
 		{{"file.tar", "--archive=other.tar"}, NULL, NULL, "other.tar", ""},
 		{{"--archive=other.tar", "file.tar"}, NULL, NULL, "file.tar", ""},
 		{{"foo/1.0", "bar/2.0"}, "foo", "1.0", NULL, "warning 3 I do not know how to handle bar/2.0.\n"},
+		{{"-m", "", "foo/1.0"}, "foo", "1.0", NULL, ""},
+		{{"--module=", "-v", "2", "foo"}, "foo", "2", NULL, ""},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct cli c;
