@@ -19,25 +19,22 @@ enum {
 	STATUS_KERNELS = 1 << 4, /* kernels are filters, not defaults */
 };
 
-struct action {
-	const char *name;
-	int (*fn)(struct dkms *d);
-	unsigned flags;
-};
-
-static const struct action actions[] = {
+/* The one action table: the parser recognises these names, the usage
+ * lists them in this order (the reference's), and main runs the function
+ * after the checks its flags ask for. */
+static const struct cli_action actions[] = {
 	{"add", action_add, NEEDS_RW_TREE | LOCKS | NO_ALL},
+	{"remove", action_remove, NEEDS_RW_TREE | LOCKS},
 	{"build", action_build, NEEDS_RW_TREE | LOCKS | NO_ALL},
+	{"unbuild", action_unbuild, NEEDS_RW_TREE | LOCKS},
 	{"install", action_install, NEEDS_ROOT | LOCKS | NO_ALL},
 	{"uninstall", action_uninstall, NEEDS_ROOT | LOCKS},
-	{"unbuild", action_unbuild, NEEDS_RW_TREE | LOCKS},
-	{"remove", action_remove, NEEDS_RW_TREE | LOCKS},
-	{"status", action_status, STATUS_KERNELS},
+	{"match", action_match, NEEDS_ROOT | LOCKS},
 	{"autoinstall", action_autoinstall, NEEDS_ROOT | LOCKS},
-	{"generate_mok", action_generate_mok, NEEDS_ROOT | LOCKS},
 	{"mktarball", action_mktarball, LOCKS},
 	{"ldtarball", action_ldtarball, LOCKS},
-	{"match", action_match, NEEDS_ROOT | LOCKS},
+	{"status", action_status, STATUS_KERNELS},
+	{"generate_mok", action_generate_mok, NEEDS_ROOT | LOCKS},
 };
 
 /* The reference's setup_kernels_arches: --all means every kernel the
@@ -73,11 +70,54 @@ static void setup_kernels_arches(struct dkms *d, bool status)
 		strv_pushdup(&c->arch, c->arch[0]);
 }
 
+/* The command line: parsed (no side effects), then its positional
+ * arguments looked at (even before a bad option: the reference, reading in
+ * one pass, had warned about them), its messages printed in command-line
+ * order, and only then -q and --debug applied, so that what the reference
+ * prints before a -q is printed here too.  Returns 0 or the exit code of a
+ * bad command line. */
+static int read_command_line(struct cli *c, int argc, char **argv)
+{
+	int r = cli_parse(c, actions, ARRAY_SIZE(actions), argc, argv);
+	cli_resolve_positionals(c);
+	cli_report(c, argv[0]);
+	if (c->quiet)
+		log_set_quiet();
+	if (c->debug)
+		log_set_verbose(true);
+	return r;
+}
+
+/* What the action's flags ask for before it runs: 0, or the exit code. */
+static int check_action(struct dkms *d, const struct cli_action *act)
+{
+	if ((act->flags & NO_ALL) && d->cli->all) {
+		error("The action %s does not support the --all parameter.", act->name);
+		return EX_NO_ALL;
+	}
+	if ((act->flags & NEEDS_ROOT) && getuid() != 0) {
+		error("You must be root to use this command.");
+		return EX_FAILED;
+	}
+	if ((act->flags & NEEDS_RW_TREE) && access(d->s.dkms_tree, W_OK) != 0) {
+		error("No write access to DKMS tree at %s", d->s.dkms_tree);
+		return EX_FAILED;
+	}
+	if (act->flags & LOCKS) {
+		int lr = dkms_lock(d);
+		if (lr < 0) {
+			error("Could not lock the DKMS tree at %s: %s", d->s.dkms_tree, strerror(-lr));
+			return EX_FAILED;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	umask(022);
 	struct cli c;
-	int r = cli_parse(&c, argc, argv);
+	int r = read_command_line(&c, argc, argv);
 	if (r) {
 		cli_free(&c);
 		return r;
@@ -88,7 +128,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (c.help) {
-		cli_usage(argv[0]);
+		cli_usage(argv[0], actions, ARRAY_SIZE(actions));
 		cli_free(&c);
 		return 0;
 	}
@@ -99,43 +139,19 @@ int main(int argc, char **argv)
 		return r;
 	}
 
-	const struct action *act = NULL;
-	for (size_t i = 0; c.action && i < ARRAY_SIZE(actions); i++)
-		if (streq(actions[i].name, c.action))
-			act = &actions[i];
+	const struct cli_action *act = c.act;
 	if (!act) {
-		if (c.action)
-			error("The action %s is not available in this build.", c.action);
-		else
-			error("Unknown action specified: \"\"");
-		cli_usage(argv[0]);
-		r = c.action ? 2 : 0;
+		error("Unknown action specified: \"\"");
+		cli_usage(argv[0], actions, ARRAY_SIZE(actions));
+		r = 0;
 		goto out;
 	}
 	setup_kernels_arches(&d, act->flags & STATUS_KERNELS);
-	if ((act->flags & NO_ALL) && c.all) {
-		error("The action %s does not support the --all parameter.", act->name);
-		r = 5;
+	r = dkms_check_kernel_args(&d);
+	if (!r)
+		r = check_action(&d, act);
+	if (r)
 		goto out;
-	}
-	if ((act->flags & NEEDS_ROOT) && getuid() != 0) {
-		error("You must be root to use this command.");
-		r = 1;
-		goto out;
-	}
-	if ((act->flags & NEEDS_RW_TREE) && access(d.s.dkms_tree, W_OK) != 0) {
-		error("No write access to DKMS tree at %s", d.s.dkms_tree);
-		r = 1;
-		goto out;
-	}
-	if (act->flags & LOCKS) {
-		int lr = dkms_lock(&d);
-		if (lr < 0) {
-			error("Could not lock the DKMS tree at %s: %s", d.s.dkms_tree, strerror(-lr));
-			r = 1;
-			goto out;
-		}
-	}
 	r = act->fn(&d);
 	/* the one commit point: depmod, initramfs, post_transaction */
 	int cr = dkms_commit(&d);

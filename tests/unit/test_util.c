@@ -1,5 +1,5 @@
 /* Unit tests: version ordering, paths, names, the shell-variable
- * serialisation and the command line. */
+ * serialisation (the command line: test_cli.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
 #include "kernel.h"
 #include "shellvars.h"
 #include "util/util.h"
@@ -80,85 +79,6 @@ static void test_shvars_parse(void **state)
 	assert_int_equal(shvars_parse(cut, sizeof(cut) - 1, &v), -EBADMSG);
 }
 
-static char **argv_of(const char *first, ...)
-{
-	char **v = NULL;
-	va_list ap;
-	va_start(ap, first);
-	for (const char *s = first; s; s = va_arg(ap, const char *))
-		strv_pushdup(&v, s);
-	va_end(ap);
-	return v;
-}
-
-static void test_cli_forms(void **state)
-{
-	(void)state;
-	struct cli c;
-	char **a = argv_of("dkms", "build", "foo/1.2", "-k", "6.1.0-56-amd64/x86_64", "-k", "6.12.1", "--no-depmod",
-			   "-j", "3", "--kernelsourcedir=/ks", NULL);
-	assert_int_equal(cli_parse(&c, (int)strv_len(a), a), 0);
-	assert_string_equal(c.action, "build");
-	assert_string_equal(c.module, "foo");
-	assert_string_equal(c.module_version, "1.2");
-	assert_int_equal(strv_len(c.kernelver), 2);
-	assert_string_equal(c.kernelver[0], "6.1.0-56-amd64");
-	assert_string_equal(c.arch[0], "x86_64");
-	assert_string_equal(c.kernelver[1], "6.12.1");
-	assert_true(c.no_depmod);
-	assert_string_equal(c.jobs, "3");
-	assert_string_equal(c.kernel_source_dir, "/ks");
-	cli_free(&c);
-	strv_free(a);
-
-	a = argv_of("dkms", "-m", "foo", "-v", "2", "status", NULL);
-	assert_int_equal(cli_parse(&c, (int)strv_len(a), a), 0);
-	assert_string_equal(c.module, "foo");
-	assert_string_equal(c.module_version, "2");
-	cli_free(&c);
-	strv_free(a);
-}
-
-static void test_cli_errors(void **state)
-{
-	(void)state;
-	struct cli c;
-	char **a = argv_of("dkms", "status", "--bogus", NULL);
-	/* usage goes to stdout: keep the test output clean */
-	FILE *saved = stdout;
-	stdout = fopen("/dev/null", "w");
-	assert_int_equal(cli_parse(&c, (int)strv_len(a), a), 2);
-	fclose(stdout);
-	stdout = saved;
-	cli_free(&c);
-	strv_free(a);
-
-	a = argv_of("dkms", "build", "-k", "1.0", "--all", NULL);
-	assert_int_equal(cli_parse(&c, (int)strv_len(a), a), 2);
-	cli_free(&c);
-	strv_free(a);
-
-	a = argv_of("dkms", "build", "-a", "x86_64", "--all", NULL);
-	assert_int_equal(cli_parse(&c, (int)strv_len(a), a), 3);
-	cli_free(&c);
-	strv_free(a);
-
-	a = argv_of("dkms", "build", "-k", "1", "-a", "x", "-a", "y", "-k", "2", "-k", "3", NULL);
-	assert_int_equal(cli_parse(&c, (int)strv_len(a), a), 1);
-	cli_free(&c);
-	strv_free(a);
-
-	a = argv_of("dkms", "build", "install", NULL);
-	assert_int_equal(cli_parse(&c, (int)strv_len(a), a), 4);
-	cli_free(&c);
-	strv_free(a);
-
-	a = argv_of("dkms", "mktarball", "--binaries-only", "--source-only", NULL);
-	assert_int_equal(cli_parse(&c, (int)strv_len(a), a), 8);
-	cli_free(&c);
-	strv_free(a);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -167,8 +87,6 @@ int main(void)
 		cmocka_unit_test(test_path_join),
 		cmocka_unit_test(test_name_is_safe),
 		cmocka_unit_test(test_shvars_parse),
-		cmocka_unit_test(test_cli_forms),
-		cmocka_unit_test(test_cli_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
