@@ -535,7 +535,7 @@ static int check_part(const char *archive, const char *part)
 	_cleanup_free_ char *why = tarball_link_escaping(part);
 	if (!why)
 		return 0;
-	error("Refusing to load %s: %s.\nNothing was loaded.", archive, why);
+	error("Refusing to load %s: its entry %s.\nNothing was loaded.", archive, why);
 	return EX_BAD_TARBALL;
 }
 
@@ -600,7 +600,8 @@ static int load_unpacked(struct dkms *d, const char *root, const char *archive)
 		return EX_BAD_TARBALL;
 	}
 	_cleanup_free_ char *main_tree = path_join(root, "dkms_main_tree");
-	if (is_dir(main_tree) && (r = check_part(archive, main_tree)))
+	_cleanup_free_ char *part = path_join(root, loc);
+	if ((r = check_part(archive, part)) || (is_dir(main_tree) && (r = check_part(archive, main_tree))))
 		return r;
 	info_blank();
 	info("Loading tarball for %s-%s", m, v);
@@ -609,7 +610,7 @@ static int load_unpacked(struct dkms *d, const char *root, const char *archive)
 	if (!binaries) {
 		_cleanup_free_ char *from = path_join(root, loc);
 		_cleanup_free_ char *m2 = NULL, *v2 = NULL;
-		if ((r = check_part(archive, from)) || (r = need_root()) || (r = add_source_tree(d, from, dkms_first_target(d), &m2, &v2)))
+		if ((r = need_root()) || (r = add_source_tree(d, from, dkms_first_target(d), &m2, &v2)))
 			return r;
 	} else if (!is_dir(srcdir) && (r = load_binaries_stub(d, root, m, v))) {
 		return r;

@@ -32,7 +32,7 @@ def add(name, type=tarfile.REGTYPE, data=b"", link="", dev=(0, 0)):
     out.addfile(ti, io.BytesIO(data) if ti.size else None)
 conf = b"PACKAGE_NAME=evil\nPACKAGE_VERSION=1.0\nBUILT_MODULE_NAME[0]=evil\nDEST_MODULE_LOCATION[0]=/updates\n"
 plain = kind.startswith("plain-")
-src = "./" if plain else "./dkms_source_tree/"
+src = "./a/b/c/d/" if kind == "plain-deep-etc" else "./" if plain else "./dkms_source_tree/"
 if not plain:
     add("./", tarfile.DIRTYPE)
     add("./dkms_main_tree/", tarfile.DIRTYPE)
@@ -72,6 +72,12 @@ elif kind == "hardlink-symlink":
     add(src + "d/", tarfile.DIRTYPE)
     add(src + "d/l", tarfile.SYMTYPE, link="../Makefile")
     add("./l2", tarfile.LNKTYPE, link=src + "d/l")
+elif kind == "plain-deep-etc":
+    # inside the archive, but not inside the directory that is copied
+    add(src + "etc", tarfile.SYMTYPE, link="../../../../etc")
+elif kind == "source-tree-up":
+    # dkms_source_tree is copied; this link stays in the archive only
+    add(src + "up", tarfile.SYMTYPE, link="../dkms_main_tree")
 elif kind == "plain-symlink-chain":
     # both links look inside, but b goes through a (".") and then up
     add("b", tarfile.SYMTYPE, link="a/..")
@@ -81,7 +87,7 @@ EOF
 }
 
 kinds=(absolute dotdot dotdot-plain symlink-etc symlink-up symlink-dir-then-file device blockdev fifo
-       hardlink-abs hardlink-up hardlink-symlink plain-symlink-chain)
+       hardlink-abs hardlink-up hardlink-symlink plain-symlink-chain plain-deep-etc source-tree-up)
 state() {
     (cd "$T" && find . -path ./archives -prune -o -printf '%p %y %s %m %l\n' | sort
      find dkms src -type f -print0 | sort -z | xargs -0 cat)
