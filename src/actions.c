@@ -18,6 +18,8 @@
 #include "tree.h"
 #include "unbuild.h"
 #include "uninstall.h"
+#include "util/spawn.h"
+#include "util/fault.h"
 
 
 /* --rpm_safe_upgrade: during an RPM upgrade the new package's add runs
@@ -128,7 +130,7 @@ static int each_kernel(struct dkms *d, const char *action, bool (*done)(struct d
 		return r;
 	const char *m = c->module, *v = c->module_version;
 	int last = 0;
-	for (size_t i = 0; c->kernelver[i]; i++) {
+	for (size_t i = 0; c->kernelver[i] && !spawn_interrupted(); i++) {
 		const struct kernel_target *t = dkms_target(d, c->kernelver[i], c->arch[i]);
 		if (tree_is_added(&d->s, m, v) && done(d, m, v, t)) {
 			_cleanup_free_ char *what = xasprintf("Module %s/%s already %s kernel %s (%s)", m, v, done_how,
@@ -273,6 +275,7 @@ int action_remove(struct dkms *d)
 		maybe_uninstall(d, t);
 		maybe_unbuild(d, t);
 	}
+	fault_point("remove:unbuilt");
 	remove_if_unused(d, m, v);
 	dkms_forget_conf(d);
 	return 0;

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "tree.h"
 #include "util/staged.h"
+#include "util/fault.h"
 
 /* PACKAGE_NAME and PACKAGE_VERSION of a dkms.conf, read as the
  * reference's get_pkginfo_from_conf does: quietly, and whether or not the
@@ -87,6 +88,7 @@ int add_source_tree(struct dkms *d, const char *dir, const struct kernel_target 
 		return 0;
 	debug("Copying %s to %s.", from, dst);
 	int r = copy_source(&d->s, from, dst);
+	fault_point("add:copied");
 	if (r < 0) {
 		error("Could not copy %s to %s: %s", from, dst, strerror(-r));
 		return EX_FAILED;
@@ -115,6 +117,7 @@ int do_add(struct dkms *d, const char *m, const char *v, const struct kernel_tar
 	_cleanup_free_ char *build = path_join(mv, "build");
 	_cleanup_free_ char *source = path_join(mv, "source");
 	info("Creating symlink %s -> %s", source, srcdir);
+	fault_point("add:before-link");
 	if ((r = mkdir_p(build, 0755)) < 0 || (r = symlink_atomic(srcdir, source)) < 0) {
 		error("Could not add %s/%s to %s: %s", m, v, s->dkms_tree, strerror(-r));
 		return EX_FAILED;

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "sign.h"
 #include "tree.h"
+#include "util/spawn.h"
 #include "util/staged.h"
 
 
@@ -57,6 +58,7 @@ static void start_job(struct dkms *d, struct ai_job *j, size_t i, const struct k
 	fflush(stderr);
 	pid_t pid = fork();
 	if (pid == 0) {
+		spawn_reset_tracking();
 		if (j->out) {
 			int fd = open(j->out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 			if (fd >= 0) {
@@ -78,11 +80,13 @@ static void start_job(struct dkms *d, struct ai_job *j, size_t i, const struct k
 		return;
 	}
 	j->pid = pid;
+	spawn_track(pid);
 }
 
 /* A child ended: its result, and its output shown in one piece. */
 static void job_ended(struct ai_job *j, int status, char ***installed, const struct kernel_target *t)
 {
+	spawn_untrack(j->pid);
 	j->pid = 0;
 	j->result = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	if (j->out) {
@@ -110,12 +114,10 @@ static void run_jobs(struct dkms *d, struct ai_job *jobs, size_t nj, char ***ins
 		max_par = 1;
 	_cleanup_free_ char *out_dir = NULL;
 	if (max_par > 1) {
-		out_dir = path_join(d->s.tmp_location, "dkms-autoinstall.XXXXXX");
-		if (!mkdtemp(out_dir)) {
+		out_dir = staged_tmp_dir(d->s.tmp_location, "autoinstall");
+		if (!out_dir) {
 			warn("Could not create a directory in %s (%s): building one module at a time.",
 			     d->s.tmp_location, strerror(errno));
-			free(out_dir);
-			out_dir = NULL;
 			max_par = 1;
 		}
 	}
@@ -123,7 +125,7 @@ static void run_jobs(struct dkms *d, struct ai_job *jobs, size_t nj, char ***ins
 	size_t running = 0;
 	for (;;) {
 		size_t i;
-		while (running < max_par && (i = ai_next_ready(jobs, nj, *installed)) < nj) {
+		while (running < max_par && !spawn_interrupted() && (i = ai_next_ready(jobs, nj, *installed)) < nj) {
 			start_job(d, &jobs[i], i, t, out_dir, jobs_each);
 			running += jobs[i].pid > 0;
 		}
@@ -255,7 +257,7 @@ int action_autoinstall(struct dkms *d)
 {
 	struct cli *c = d->cli;
 	int ret = 0;
-	for (size_t i = 0; c->kernelver[i]; i++) {
+	for (size_t i = 0; c->kernelver[i] && !spawn_interrupted(); i++) {
 		int r = autoinstall_kernel(d, dkms_target(d, c->kernelver[i], c->arch[i]));
 		if (r && !ret)
 			ret = r;

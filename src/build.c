@@ -16,6 +16,7 @@
 #include "tree.h"
 #include "util/spawn.h"
 #include "util/staged.h"
+#include "util/fault.h"
 
 /* One build of m/v for kernel t. */
 struct build {
@@ -72,8 +73,8 @@ static char *with_vars(const struct build *b, const char *cmd)
  * kernel being built for, not the running one. */
 static char *make_uname_shim(const struct settings *s, const char *k)
 {
-	_cleanup_free_ char *tmpl = path_join(s->tmp_location, "dkms-uname.XXXXXX");
-	if (!mkdtemp(tmpl))
+	_cleanup_free_ char *tmpl = staged_tmp_dir(s->tmp_location, "uname");
+	if (!tmpl)
 		return NULL;
 	_cleanup_free_ char *path = path_join(tmpl, "uname");
 	_cleanup_free_ char *qk = shell_quote(k);
@@ -218,6 +219,7 @@ static int collect_modules(struct build *b)
 			return r;
 		}
 	}
+	fault_point("build:staged");
 	if ((r = staged_commit(&st, STAGED_NOREPLACE)) < 0) {
 		error("Could not move the built modules to %s: %s", b->base, strerror(-r));
 		rmdir(kdir);
@@ -276,6 +278,7 @@ static int prepare_source(struct build *b)
 	_cleanup_free_ char *source_dir = xasprintf("%s/%s/%s/source", b->d->s.dkms_tree, b->m, b->v);
 	rm_rf(b->build_dir);
 	int r = copy_tree(source_dir, b->build_dir);
+	fault_point("build:copied");
 	if (r < 0) {
 		error("Could not copy %s to %s: %s", source_dir, b->build_dir, strerror(-r));
 		return EX_FAILED;
@@ -381,8 +384,12 @@ static int compile(struct build *b)
 	b->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	dkms_run_shell(b->clean, b->build_dir, b->devnull, b->env_make);
 	int r;
-	if ((r = run_make(b)) || (r = check_products(b)) || (r = collect_modules(b)))
+	if ((r = run_make(b)) || (r = check_products(b)))
 		return r;
+	fault_point("build:made");
+	if ((r = collect_modules(b)))
+		return r;
+	fault_point("build:collected");
 	run_module_script(b->d, "post_build", b->mc->post_build, b->m, b->v, "build", b->env_make);
 	info("Cleaning build area...");
 	dkms_run_shell(b->clean, b->build_dir, b->devnull, b->env_make);

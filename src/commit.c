@@ -10,6 +10,7 @@
 #include "initramfs.h"
 #include "log.h"
 #include "util/spawn.h"
+#include "util/fault.h"
 
 static char *pending_dir(const struct settings *s)
 {
@@ -134,8 +135,10 @@ int dkms_commit(struct dkms *d)
 	if (d->lock_fd <= 0)
 		return 0;
 	int ret = 0;
+	fault_point("commit:before-depmod");
 	if (!d->opt.no_depmod)
 		ret = flush(d, "depmod", depmod_run);
+	fault_point("commit:after-depmod");
 	/* after depmod, whose tables the initramfs tools read */
 	int r = d->opt.no_initrd ? 0 : flush(d, "initramfs", run_initramfs);
 	if (r && !ret)

@@ -233,10 +233,13 @@ int dkms_check_kernel_args(struct dkms *d)
 }
 
 /* Private staging directories of killed runs, in the trees this run may
- * write: the dkms tree and every kernel's module directory. */
+ * write (the dkms and source trees, every kernel's module directory), and
+ * dead runs' scratch directories in tmp_location. */
 static void sweep_dead_runs(const struct settings *s)
 {
 	staged_sweep(s->dkms_tree);
+	staged_sweep(s->source_tree);
+	staged_sweep_tmp(s->tmp_location);
 	_cleanup_strv_ char **kernels = dir_list(s->install_tree);
 	for (size_t i = 0; kernels && kernels[i]; i++) {
 		_cleanup_free_ char *kd = path_join(s->install_tree, kernels[i]);

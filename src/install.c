@@ -13,6 +13,7 @@
 #include "txn.h"
 #include "util/spawn.h"
 #include "util/staged.h"
+#include "util/fault.h"
 
 /* One install of m/v on kernel t. */
 struct install {
@@ -292,6 +293,7 @@ static int commit_install(struct install *in)
 {
 	const struct kernel_target *t = in->t;
 	const char *failed = NULL;
+	fault_point("install:staged");
 	int r = txn_commit(&in->x, &failed);
 	if (r < 0) {
 		error("Could not install %s/%s on kernel %s (%s): %s: %s.\nEverything this install had changed was put back.",
@@ -299,6 +301,7 @@ static int commit_install(struct install *in)
 		return EX_INSTALL;
 	}
 	_cleanup_free_ char *target = xasprintf("%s/%s/%s", in->v, t->release, t->arch);
+	fault_point("install:placed");
 	r = symlink_atomic(target, in->link);
 	if (r < 0) {
 		txn_rollback(&in->x);
@@ -385,6 +388,7 @@ int do_install(struct dkms *d, const char *m, const char *v, const struct kernel
 		      strerror(-r));
 		r = EX_INSTALL;
 	} else if (!(r = plan_install(&in)) && !(r = commit_install(&in))) {
+		fault_point("install:marked");
 		run_module_script(d, "post_install", in.mc->post_install, m, v, "source", NULL);
 		changes_note_depmod(d, t->release);
 		if (in.mc->remake_initrd)

@@ -10,6 +10,7 @@
 #include "dkms.h"
 #include "log.h"
 #include "tree.h"
+#include "util/spawn.h"
 
 enum {
 	NEEDS_ROOT = 1 << 0,     /* the reference's check_root */
@@ -116,6 +117,7 @@ static int check_action(struct dkms *d, const struct cli_action *act)
 int main(int argc, char **argv)
 {
 	umask(022);
+	spawn_catch_signals();
 	struct cli c;
 	int r = read_command_line(&c, argc, argv);
 	if (r) {
@@ -157,6 +159,12 @@ int main(int argc, char **argv)
 	int cr = dkms_commit(&d);
 	if (!r && cr)
 		r = cr;
+	int sig = spawn_interrupted();
+	if (sig) {
+		error("Interrupted by %s: what was finished stays, what was in progress was undone; run the command again to complete it.",
+		      strsignal(sig));
+		r = 128 + sig;
+	}
 out:
 	fflush(stdout);
 	dkms_free(&d);

@@ -39,7 +39,10 @@ static char *status_extra(struct dkms *d, const struct module_conf *mc, const ch
 			strbuf_append(&sb, " (WARNING! Missing some built modules!)");
 		} else if (tree_link_is_installed(&d->s, m, v, k, a)) {
 			_cleanup_free_ char *inst = installed_module_path(d, mc, i, m, t);
-			if (files_differ(tree_mod, inst))
+			/* an uninstall killed half-way: say so, not "Diff" */
+			if (!inst)
+				strbuf_append(&sb, " (WARNING! Installed module missing!)");
+			else if (files_differ(tree_mod, inst))
 				strbuf_append(&sb, " (WARNING! Diff between built and installed module!)");
 		}
 	}

@@ -639,8 +639,8 @@ int action_ldtarball(struct dkms *d)
 		      archive);
 		return EX_UNSUPPORTED;
 	}
-	_cleanup_free_ char *tmpl = path_join(d->s.tmp_location, "dkms.XXXXXX");
-	if (!mkdtemp(tmpl)) {
+	_cleanup_free_ char *tmpl = staged_tmp_dir(d->s.tmp_location, "ldtarball");
+	if (!tmpl) {
 		error("Unable to make temporary directory");
 		return EX_FAILED;
 	}

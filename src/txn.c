@@ -9,6 +9,7 @@
 
 #include "util/staged.h"
 #include "util/util.h"
+#include "util/fault.h"
 
 int txn_begin(struct txn *x, const char *dir)
 {
@@ -143,6 +144,7 @@ int txn_commit(struct txn *x, const char **failed)
 			return r;
 		}
 		op->done = true;
+		fault_point("txn:step-done");
 	}
 	for (size_t i = 0; i < x->n_ops; i++)
 		fsync_parent(x->ops[i].to);

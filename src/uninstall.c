@@ -7,6 +7,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "tree.h"
+#include "util/fault.h"
 
 /* The reference's find_actual_dest_module_location: where an installed
  * module of this conf really is (the distribution's location or the one
@@ -109,9 +110,12 @@ int do_uninstall(struct dkms *d, const char *m, const char *v, const struct kern
 	bool was_active = tree_link_is_installed(&d->s, m, v, t->release, t->arch);
 	if (was_active) {
 		info("Before uninstall, this module version was ACTIVE on this kernel.");
-		for (size_t i = 0; i < mc->n_mods; i++)
+		for (size_t i = 0; i < mc->n_mods; i++) {
 			uninstall_one(d, mc, i, m, t, orig_dir);
+			fault_point("uninstall:one-deleted");
+		}
 		unlink(link);
+		fault_point("uninstall:unmarked");
 	} else {
 		info("This module version was INACTIVE for this kernel.");
 	}

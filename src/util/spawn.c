@@ -11,6 +11,59 @@
 
 extern char **environ;
 
+#define MAX_TRACKED 64
+static volatile sig_atomic_t caught;
+static volatile pid_t tracked[MAX_TRACKED];
+
+static void on_signal(int sig)
+{
+	if (!caught)
+		caught = sig;
+	for (size_t i = 0; i < MAX_TRACKED; i++)
+		if (tracked[i] > 0)
+			kill(tracked[i], sig);
+}
+
+void spawn_catch_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+int spawn_interrupted(void)
+{
+	return caught;
+}
+
+void spawn_track(pid_t pid)
+{
+	for (size_t i = 0; i < MAX_TRACKED; i++) {
+		if (tracked[i] == 0) {
+			tracked[i] = pid;
+			break;
+		}
+	}
+	/* a signal that came before the pid was known */
+	if (caught)
+		kill(pid, caught);
+}
+
+void spawn_untrack(pid_t pid)
+{
+	for (size_t i = 0; i < MAX_TRACKED; i++)
+		if (tracked[i] == pid)
+			tracked[i] = 0;
+}
+
+void spawn_reset_tracking(void)
+{
+	for (size_t i = 0; i < MAX_TRACKED; i++)
+		tracked[i] = 0;
+}
+
 int spawn_run(char *const argv[], const struct spawn_opts *o)
 {
 	static const struct spawn_opts defaults = {.out_fd = -1, .err_fd = -1};
@@ -55,6 +108,7 @@ int spawn_run(char *const argv[], const struct spawn_opts *o)
 		r = -r;
 		goto out;
 	}
+	spawn_track(pid);
 	if (pipefd[1] >= 0) {
 		close(pipefd[1]);
 		pipefd[1] = -1;
@@ -72,9 +126,11 @@ int spawn_run(char *const argv[], const struct spawn_opts *o)
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
 			r = -errno;
+			spawn_untrack(pid);
 			goto out;
 		}
 	}
+	spawn_untrack(pid);
 	if (WIFEXITED(status))
 		r = WEXITSTATUS(status);
 	else if (WIFSIGNALED(status))

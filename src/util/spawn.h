@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include "util/util.h"
 
 struct spawn_opts {
@@ -20,6 +21,18 @@ struct spawn_opts {
  * (0-255), 128+N when killed by signal N, or a negative errno when the
  * program could not be started. */
 int spawn_run(char *const argv[], const struct spawn_opts *o);
+
+/* SIGINT, SIGTERM and SIGHUP: remembered, and passed on to the programs
+ * being run (spawn_run's child, and pids given to spawn_track), which then
+ * end; the caller sees them fail, cleans up as after any failure, and
+ * checks spawn_interrupted() to stop early.  Returns the signal, or 0. */
+void spawn_catch_signals(void);
+int spawn_interrupted(void);
+/* Processes the signal is passed on to, besides spawn_run's own child. */
+void spawn_track(pid_t pid);
+void spawn_untrack(pid_t pid);
+/* In a forked child: forget the parent's tracked processes. */
+void spawn_reset_tracking(void);
 
 /* An environment: a copy of environ with some variables set or removed. */
 char **env_copy(void);

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -191,5 +193,47 @@ void staged_sweep(const char *dir)
 			continue;
 		_cleanup_free_ char *p = path_join(dir, names[i]);
 		rm_rf(p);
+	}
+}
+
+char *staged_tmp_dir(const char *tmp, const char *what)
+{
+	char *dir = xasprintf("%s/dkms-%s.%d.XXXXXX", tmp, what, (int)getpid());
+	if (!mkdtemp(dir)) {
+		int e = errno;
+		free(dir);
+		errno = e;
+		return NULL;
+	}
+	return dir;
+}
+
+/* The pid in "dkms-<what>.<pid>.XXXXXX", or 0. */
+static pid_t tmp_dir_pid(const char *name)
+{
+	if (!startswith(name, "dkms-"))
+		return 0;
+	const char *dot = strchr(name, '.');
+	if (!dot)
+		return 0;
+	char *end;
+	long pid = strtol(dot + 1, &end, 10);
+	if (end == dot + 1 || *end != '.' || pid <= 0 || strlen(end + 1) != 6)
+		return 0;
+	return (pid_t)pid;
+}
+
+void staged_sweep_tmp(const char *tmp)
+{
+	_cleanup_strv_ char **names = dir_list(tmp);
+	for (size_t i = 0; names && names[i]; i++) {
+		pid_t pid = tmp_dir_pid(names[i]);
+		if (pid <= 0 || (kill(pid, 0) == 0 || errno != ESRCH))
+			continue;
+		_cleanup_free_ char *p = path_join(tmp, names[i]);
+		struct stat st;
+		/* only directories of our own user */
+		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid())
+			rm_rf(p);
 	}
 }

@@ -57,6 +57,13 @@ int write_all(int fd, const void *data, size_t len);
  * for callers that stage several entries; NULL with errno set. */
 char *staged_private_dir(const char *where);
 
+/* A private directory in the temporary directory tmp for one run's
+ * scratch files: tmp/dkms-<what>.<pid>.XXXXXX.  NULL with errno set. */
+char *staged_tmp_dir(const char *tmp, const char *what);
+/* Removes the scratch directories of runs that are gone (their pid is no
+ * longer alive) from tmp; another live run's are left alone. */
+void staged_sweep_tmp(const char *tmp);
+
 /* Removes what killed runs left in dir: private directories of this API
  * whose names start with STAGED_PREFIX.  Call it only while holding the
  * lock that serialises the runs that write into dir. */
