@@ -33,11 +33,18 @@ static char *status_extra(struct dkms *d, const struct module_conf *mc, const ch
 	_cleanup_free_ char *ka = tree_ka_dir(&d->s, m, v, k, a);
 	_cleanup_free_ char *moddir = path_join(ka, "module");
 	const char *comp = t->module_suffix;
+	bool installed = tree_link_is_installed(&d->s, m, v, k, a), unmarked = false;
 	for (size_t i = 0; i < mc->n_mods; i++) {
 		_cleanup_free_ char *tree_mod = find_module_file(moddir, mc->mods[i].dest_name, comp);
 		if (!tree_mod) {
 			strbuf_append(&sb, " (WARNING! Missing some built modules!)");
-		} else if (tree_link_is_installed(&d->s, m, v, k, a)) {
+		} else if (!installed) {
+			/* an install killed between placing the modules and
+			 * marking them installed: they are in place all the same */
+			_cleanup_free_ char *dir = xasprintf("%s%s", t->modules_dir, mc->mods[i].dest_location);
+			_cleanup_free_ char *placed = find_module_file(dir, mc->mods[i].dest_name, comp);
+			unmarked |= placed && !files_differ(tree_mod, placed);
+		} else {
 			_cleanup_free_ char *inst = installed_module_path(d, mc, i, m, t);
 			/* an uninstall killed half-way: say so, not "Diff" */
 			if (!inst)
@@ -46,6 +53,8 @@ static char *status_extra(struct dkms *d, const struct module_conf *mc, const ch
 				strbuf_append(&sb, " (WARNING! Diff between built and installed module!)");
 		}
 	}
+	if (unmarked)
+		strbuf_append(&sb, " (WARNING! Modules in place but not marked installed!)");
 	return strbuf_steal(&sb);
 }
 
