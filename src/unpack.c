@@ -269,8 +269,10 @@ static int unpack_entries(struct archive *in, struct archive *out, struct unpack
 		    archive_write_finish_entry(out) < ARCHIVE_WARN) {
 			const char *ew = limit ? limit
 				: archive_error_string(out) ? archive_error_string(out) : archive_error_string(in);
-			error("Refusing to load %s: its entry '%s' could not be unpacked: %s.\nNothing was loaded.",
-			      archive, name, ew ? ew : "unknown error");
+			int en = limit ? 0 : archive_errno(out) > 0 ? archive_errno(out) : archive_errno(in);
+			error("Refusing to load %s: its entry '%s' could not be unpacked: %s%s%s%s.\nNothing was loaded.",
+			      archive, name, ew ? ew : "unknown error", en > 0 ? " (" : "", en > 0 ? strerror(en) : "",
+			      en > 0 ? ")" : "");
 			return EX_BAD_TARBALL;
 		}
 	}
