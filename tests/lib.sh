@@ -9,6 +9,10 @@
 #   SRCDIR    the project's source root
 
 set -u
+# A pipeline fails when any of its commands fails, not only the last one:
+# `dkms status | grep -q x` is false when dkms itself failed.  (So a
+# command that is expected to fail is not piped: capture its output first.)
+set -o pipefail
 SRCDIR=${SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 DKMS=${DKMS:-$SRCDIR/build/dkms}
 REF_DKMS=${REF_DKMS:-/opt/dkms-ref/usr/sbin/dkms}
@@ -16,7 +20,35 @@ K61=${K61:-6.1.0-56-amd64}
 K612=${K612:-6.12.117+deb12-amd64}
 ARCH=$(uname -m)
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
+# at_exit CMD: run the shell command CMD when the test exits, however it
+# exits (end of script, exit, fail, a TERM or an INT).  Commands run in the
+# order they were given; the test's exit status is kept.  Use it instead of
+# `trap ... EXIT`, which would replace the cleanups registered before.
+_at_exit=()
+at_exit() { _at_exit+=("$1"); }
+_run_at_exit() {
+    local rc=$? c
+    for c in "${_at_exit[@]}"; do eval "$c"; done
+    exit "$rc"
+}
+trap _run_at_exit EXIT
+
+# fail MESSAGE: the test fails, from wherever fail is called.  A plain
+# `exit 1` would only end the current subshell when fail runs inside one --
+# the body of `cmd | while read ...`, `$( )`, `( )`, `<( )` or a background
+# job -- and the test would go on and pass.  So fail, in a subshell ($BASHPID
+# is then not $$, which is always the top-level script's pid), also sends
+# TERM to the top-level script, whose trap below turns it into `exit 1`
+# once the command it is running ends; the at_exit cleanups run then.
+# (A background job that fails must be waited for before the script ends.)
+trap 'exit 1' TERM
+trap 'exit 130' INT
+fail() {
+    echo "FAIL: $*" >&2
+    [ "$BASHPID" = "$$" ] || kill -TERM "$$"
+    exit 1
+}
+# skip MESSAGE: the test is skipped (exit 77); call it from the top level.
 skip() { echo "SKIP: $*" >&2; exit 77; }
 
 have_headers() { [ -e "/lib/modules/$1/build/include" ]; }
@@ -27,7 +59,7 @@ need_ref() { [ -x "$REF_DKMS" ] || skip "reference dkms not found at $REF_DKMS";
 # lib/modules/<kernel>/ for each kernel given; removed when the test exits.
 mkroot() {
     T=$(mktemp -d "${TMPDIR:-/tmp}/dkms-test.XXXXXX")
-    trap 'rm -rf "$T"' EXIT
+    at_exit "rm -rf $(printf %q "$T")"
     mkdir -p "$T/dkms" "$T/src" "$T/lib/modules"
     for k in "$@"; do mkdir -p "$T/lib/modules/$k"; done
 }

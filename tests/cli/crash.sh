@@ -61,7 +61,8 @@ rm -f "$HOLD"
 expect_rc 0 kd --no-depmod install slow/1.0 -k "$K"
 [ "$(kd status)" = "slow/1.0, $K, $ARCH: installed" ] || fail "rerun install: $(kd status)"
 [ -f "$T/lib/modules/$K/updates/dkms/slow.ko" ] || fail "module not installed"
-find "$T/lib/modules" "$T/dkms" -name '.dkms-stage.*' | grep -q . && fail "temporary files left in the trees"
+left=$(find "$T/lib/modules" "$T/dkms" -name '.dkms-stage.*')
+[ -z "$left" ] || fail "temporary files left in the trees: $left"
 
 # the lock died with the killed process: nothing waits
 expect_rc 0 timeout 20 "$DKMS" --dkmstree "$T/dkms" --sourcetree "$T/src" --installtree "$T/lib/modules" \

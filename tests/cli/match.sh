@@ -48,9 +48,10 @@ expect_rc 1 m -k "$KK" >/dev/null 2>&1
 expect_rc 2 m --templatekernel="$KT" -k "$KT" >/dev/null 2>&1
 expect_rc 3 m --templatekernel="$KT" -k "$KK" nosuch >/dev/null 2>&1
 expect_rc 4 m --templatekernel="$KT" -k "$KK" -k "$KT" >/dev/null 2>&1
-m --templatekernel="$KT" -k "$KK" nosuch 2>&1 | grep -q "The module: nosuch is not located in the DKMS tree." ||
-    fail "message for an unknown module"
-m -k "$KK" 2>&1 | grep -q "Invalid number of parameters passed." || fail "message without a template kernel"
+out=$(m --templatekernel="$KT" -k "$KK" nosuch 2>&1)
+grep -q "The module: nosuch is not located in the DKMS tree." <<<"$out" || fail "message for an unknown module: $out"
+out=$(m -k "$KK" 2>&1)
+grep -q "Invalid number of parameters passed." <<<"$out" || fail "message without a template kernel: $out"
 
 # nothing installed on the template: nothing to do, exit 0
 mkdir -p "$T/lib/modules/6.1.0-93-dkmstest"

@@ -38,8 +38,9 @@ fresh() {
 }
 no_leftovers() {
     [ -z "$(ls -A "$TMPDIR")" ] || fail "$1: left in tmp_location: $(ls -A "$TMPDIR")"
-    ! find "$T/dkms" "$T/out" -name '.dkms-stage.*' | grep -q . ||
-        fail "$1: temporary files left in the trees"
+    local left
+    left=$(find "$T/dkms" "$T/out" -name '.dkms-stage.*')
+    [ -z "$left" ] || fail "$1: temporary files left in the trees: $left"
 }
 listing() { tar -tf "$1" | sort; }
 # the <kernel>/<arch> directories, names and contents
@@ -140,7 +141,8 @@ ks=()
 for i in $(seq 10 19); do k="6.1.0-$i-amd64-with-a-long-local-suffix"; built "$k"; ks+=(-k "$k"); done
 tdkms mktarball hello/1.0 "${ks[@]}" >/dev/null || fail "many kernels"
 [ -f "$tb/hello-1.0-manykernels.dkms.tar.gz" ] || fail "no manykernels name: $(names_of)"
-tar -tzf "$tb/hello-1.0-manykernels.dkms.tar.gz" | grep -q "6.1.0-19-amd64-with-a-long-local-suffix/$A/module/hello.ko" ||
+list=$(tar -tzf "$tb/hello-1.0-manykernels.dkms.tar.gz") || fail "manykernels tarball does not list"
+grep -q "6.1.0-19-amd64-with-a-long-local-suffix/$A/module/hello.ko" <<<"$list" ||
     fail "manykernels tarball lacks a kernel"
 # a plain tar for other suffixes, as tar -a
 tdkms mktarball hello/1.0 -k "$K61" --archive="$T/out/plain.tar" >/dev/null || fail "plain tar"

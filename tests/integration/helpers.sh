@@ -45,7 +45,6 @@ mirror_kernels() {
 # it_root K...: mkroot with the kernels' module indexes mirrored.
 it_root() {
     mkroot "$@"
-    trap 'rm -rf "$T"; cleanup_capture' EXIT
     mirror_kernels "$T" "$@"
 }
 
@@ -76,6 +75,7 @@ show_last() {
     echo "--- stderr:" >&2; sed 's/^/  /' "$ERR" >&2
 }
 cleanup_capture() { rm -f "$OUT" "$ERR" "$OUT.ref" "$OUT.ours"; }
+at_exit cleanup_capture
 
 # step WANT ARGS...: run the program under test with ARGS on $T and require
 # exit code WANT.
@@ -90,8 +90,7 @@ step() {
 
 assert_eq() {  # WHAT GOT WANT
     [ "$2" = "$3" ] && return 0
-    printf 'FAIL: %s\n--- got:\n%s\n--- want:\n%s\n' "$1" "$2" "$3" >&2
-    exit 1
+    fail "$(printf '%s\n--- got:\n%s\n--- want:\n%s' "$1" "$2" "$3")"
 }
 
 # assert_status WANT ARGS...: `dkms status ARGS` prints exactly WANT.
@@ -291,7 +290,7 @@ diff_roots() {
     need_ref
     TA=$(mktemp -d "${TMPDIR:-/tmp}/dkms-ref.XXXXXX")
     TB=$(mktemp -d "${TMPDIR:-/tmp}/dkms-ours.XXXXXX")
-    trap 'rm -rf "$TA" "$TB"; cleanup_capture' EXIT
+    at_exit "rm -rf $(printf %q "$TA") $(printf %q "$TB")"
     for r in "$TA" "$TB"; do
         mkdir -p "$r/dkms" "$r/src" "$r/lib/modules"
         for k in "$@"; do mkdir -p "$r/lib/modules/$k"; done

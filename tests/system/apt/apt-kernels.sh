@@ -124,6 +124,9 @@ apt_step() {
     [ "$rc" = 0 ] || fail "apt-get $* exited $rc"
 }
 
+# (grep reads what status printed from a here-string, never from a pipe: a
+# grep -q that stops at the first match could make dkms die of SIGPIPE,
+# which pipefail counts as a failure.)
 status() { in_root dkms status 2>/dev/null; }
 expect_state() { # expect_state MODULE/VERSION KERNEL STATE
     local line
@@ -135,7 +138,7 @@ $(status)" ;;
     esac
 }
 expect_not_installed() { # expect_not_installed MODULE/VERSION KERNEL
-    if status | grep -F "$1, $2, " | grep -q ": installed"; then
+    if grep -F "$1, $2, " <<<"$(status)" | grep -q ": installed"; then
         fail "$1 is installed for $2:
 $(status)"
     fi
@@ -171,7 +174,7 @@ expect_ko "$K61" "$OLD"
 apt_step image-612 install "linux-image-$K612"
 grep -q "install the linux-headers-$K612 package" "$L/image-612.log" ||
     fail "apt's output does not name the missing linux-headers-$K612 package"
-if status | grep -qF ", $K612, "; then
+if grep -qF ", $K612, " <<<"$(status)"; then
     fail "modules were built for $K612 without its headers:
 $(status)"
 fi
@@ -194,7 +197,7 @@ expect_state "$OLD/$OLD_V" "$K61" installed
 apt_step remove-61 remove "linux-image-$K61"
 status | sed 's/^/    status: /'
 for m in "$EDU/$EDU_V" "$OLD/$OLD_V"; do
-    if status | grep -qF "$m, $K61, "; then
+    if grep -qF "$m, $K61, " <<<"$(status)"; then
         fail "dkms status still lists $m for the removed kernel $K61"
     fi
 done
@@ -206,7 +209,7 @@ done
 grep -q "removing $EDU/$EDU_V from kernel $K61" "$L/remove-61.log" ||
     fail "apt's output does not show the prerm hook removing $EDU/$EDU_V"
 # Both stay registered, to be built for the next kernel.
-status | grep -q "^$OLD/${OLD_V}[,:]" || fail "$OLD/$OLD_V is no longer registered:
+grep -q "^$OLD/${OLD_V}[,:]" <<<"$(status)" || fail "$OLD/$OLD_V is no longer registered:
 $(status)"
 expect_state "$EDU/$EDU_V" "$K612" installed
 expect_ko "$K612" "$EDU"

@@ -22,7 +22,7 @@ cleanup() {
     umount /usr/src /boot /usr/lib/modules /etc 2>/dev/null
     rm -rf --one-file-system "$T"
 }
-trap cleanup EXIT
+at_exit cleanup
 mkdir -p "$T"/{bin,sbin,lib/dkms,hooks,etc-upper,etc-work,modules,boot,src,dkms}
 
 # Markers: nothing is ever deleted below /etc/dkms, /lib/modules, /boot or
@@ -245,7 +245,7 @@ CASE="common.postinst: running kernel and the newest one"
 reset; add_kernel "$KA" headers; add_kernel "$KB" headers; mkdir -p /usr/src/foo-1.0
 FAKE_UNAME_R=$KA run 0 "$T/hooks/common.postinst" foo 1.0
 expect_out "Building for $KA and $KBR"
-grep -c ": installed" "$T/status" | grep -qx 2 || fail "$CASE: $(cat "$T/status")"
+[ "$(grep -c ": installed" "$T/status")" = 2 ] || fail "$CASE: $(cat "$T/status")"
 
 CASE="common.postinst: only the running kernel when it is the newest"
 reset; add_kernel "$KA" headers; add_kernel "$KB" headers; mkdir -p /usr/src/foo-1.0
