@@ -60,10 +60,19 @@ for f in "${filters[@]}"; do
         fail "status $f differs from the reference (rc ours $rc1, ref $rc2)"
     fi
 done
-# the lines split as the kernel hooks split them
-tdkms status | grep installed | while IFS=",:/ " read -r m v k a state rest; do
-    [ "$state" = installed ] || fail "IFS split: '$m' '$v' '$k' '$a' '$state'"
-done
+# the lines split as the kernel hooks split them: each installed row gives
+# the module, version, kernel, arch and state (the loop reads from a
+# process substitution, so that it runs in this shell and counts)
+n=0
+while IFS=",:/ " read -r m v k a state rest; do
+    case "$m/$v $k" in
+        "alpha/1.0 6.1.0-56-amd64" | "beta/0.9 6.12.117+deb12-amd64") ;;
+        *) fail "IFS split of an installed row: module/version/kernel '$m/$v $k'" ;;
+    esac
+    [ "$a" = x86_64 ] && [ "$state" = installed ] || fail "IFS split of $m/$v on $k: arch '$a', state '$state'"
+    n=$((n + 1))
+done < <(tdkms status | grep ': installed')
+[ "$n" = 2 ] || fail "IFS split: $n installed rows, expected 2"
 # JSON carries the same rows
 n_text=$(tdkms status | wc -l)
 n_json=$(tdkms status --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')

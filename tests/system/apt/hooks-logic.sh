@@ -324,7 +324,7 @@ if command -v bash >/dev/null; then
 
     CASE="alpm: no-autoinstall"
     reset; add_kernel "$KA" headers; touch /etc/dkms/no-autoinstall
-    echo "usr/lib/modules/$KA/" | run 0 "$T/hooks/dkms-hook" install
+    run 0 "$T/hooks/dkms-hook" install <<<"usr/lib/modules/$KA/"
     expect_calls
 fi
 
