@@ -89,6 +89,63 @@ put_source() {
     echo "$n/$v"
 }
 
+# ---- fake modules -----------------------------------------------------------
+# State trees made by hand, as dkms would leave them, for tests that need a
+# module registered, built or installed without compiling anything.  The
+# "modules" are one-line text files saying what they are.  A kernel is
+# given as K or K/A (arch A, default $ARCH), as dkms's -k takes it.
+
+# fake_source M V [MODULE...]: $T/src/M-V with a plain dkms.conf declaring
+# each MODULE (default M), installed to /updates, and a Makefile.  A test
+# appends the other directives it needs to the dkms.conf.
+fake_source() {
+    local n=$1 v=$2 i=0 m objs; shift 2
+    mkdir -p "$T/src/$n-$v"
+    {
+        echo "PACKAGE_NAME=$n"; echo "PACKAGE_VERSION=$v"
+        for m in "${@:-$n}"; do
+            echo "BUILT_MODULE_NAME[$i]=$m"; echo "DEST_MODULE_LOCATION[$i]=/updates"
+            i=$((i + 1))
+        done
+    } > "$T/src/$n-$v/dkms.conf"
+    objs=$(printf '%s.o ' "${@:-$n}")
+    echo "obj-m := ${objs% }" > "$T/src/$n-$v/Makefile"
+}
+
+# fake_added M V [MODULE...]: M/V registered, as `dkms add` leaves it:
+# $T/dkms/M/V/source -> $T/src/M-V (made by fake_source M V MODULE...
+# unless it has a dkms.conf already) and an empty build/.
+fake_added() {
+    local n=$1 v=$2
+    [ -e "$T/src/$n-$v/dkms.conf" ] || fake_source "$@"
+    mkdir -p "$T/dkms/$n/$v/build"
+    ln -sfn "$T/src/$n-$v" "$T/dkms/$n/$v/source"
+}
+
+# fake_built M V K[/A] [MODULE...]: M/V built for kernel K, as `dkms build`
+# leaves it: $T/dkms/M/V/K/A/module/MODULE.ko for each MODULE (default M),
+# saying "MODULE.ko of M/V for K", and log/make.log.
+fake_built() {
+    local n=$1 v=$2 k=$3 a=$ARCH m d; shift 3
+    if [[ $k == */* ]]; then a=${k#*/} k=${k%%/*}; fi
+    d=$T/dkms/$n/$v/$k/$a
+    mkdir -p "$d/module" "$d/log"
+    for m in "${@:-$n}"; do echo "$m.ko of $n/$v for $k" > "$d/module/$m.ko"; done
+    echo "fake build of $n/$v for $k ($a)" > "$d/log/make.log"
+}
+
+# fake_installed M V K[/A]: M/V, built for K (fake_built), installed as
+# `dkms install` leaves it: the link $T/dkms/M/kernel-K-A -> V/K/A and a
+# copy of each built module in $T/lib/modules/K/updates/dkms/.
+fake_installed() {
+    local n=$1 v=$2 k=$3 a=$ARCH
+    if [[ $k == */* ]]; then a=${k#*/} k=${k%%/*}; fi
+    [ -d "$T/dkms/$n/$v/$k/$a/module" ] || fail "fake_installed: $n/$v is not built for $k/$a"
+    ln -sfn "$v/$k/$a" "$T/dkms/$n/kernel-$k-$a"
+    mkdir -p "$T/lib/modules/$k/updates/dkms"
+    cp "$T/dkms/$n/$v/$k/$a/module/"*.ko "$T/lib/modules/$k/updates/dkms/"
+}
+
 # expect_rc WANT CMD...: run CMD, fail unless it exits with WANT.
 expect_rc() {
     local want=$1 rc=0; shift

@@ -4,6 +4,7 @@
 # `<( )`, a background job), nothing after it runs, the cleanups still run,
 # and pipelines fail when any of their commands fails.  Each case is a small
 # script that sources tests/lib.sh; its exit status and output are checked.
+# Also: the fake_* helpers make trees that dkms reads as they claim.
 . "$(dirname "$0")/../lib.sh"
 mkroot
 LIB=$SRCDIR/tests/lib.sh
@@ -67,5 +68,20 @@ two" ] || fail "at_exit commands ran as: $(cat "$T/order")"
 # a TERM from outside (meson's timeout) ends the test, with its cleanups
 case_rc 1 at-exit-term 'at_exit "echo ran > term"; kill -TERM $$; echo REACHED' ""
 [ "$(cat "$T/term")" = ran ] || fail "at_exit commands did not run after a TERM"
+
+# --- fake modules ---------------------------------------------------------------
+# what fake_added, fake_built and fake_installed make is what dkms reads as
+# added, built and installed
+K=6.1.0-56-amd64
+fake_added a 1.0
+fake_added b 2 b1 b2; fake_built b 2 "$K" b1 b2
+fake_added c 3; fake_built c 3 "$K/$ARCH"; fake_installed c 3 "$K/$ARCH"
+mkdir -p "$T/lib/modules/$K"
+[ "$(tdkms status)" = "a/1.0: added
+b/2, $K, $ARCH: built
+c/3, $K, $ARCH: installed" ] || fail "dkms status of the fake modules: $(tdkms status)"
+[ "$(cat "$T/lib/modules/$K/updates/dkms/c.ko")" = "c.ko of c/3 for $K" ] || fail "fake_installed: c.ko"
+grep -qx "obj-m := b1.o b2.o" "$T/src/b-2/Makefile" || fail "fake_source: Makefile of b"
+case_rc 1 fake-not-built 'mkroot; fake_added m 1; fake_installed m 1 6.1/x' "FAIL: fake_installed: m/1 is not built for 6.1/x"
 
 echo "lib.sh: $n_cases cases behave"
