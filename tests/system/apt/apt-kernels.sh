@@ -4,7 +4,7 @@
 # In a throwaway Debian bookworm root (debootstrap, cached under
 # $DKMS_TEST_CACHE), with our dkms and hooks installed by `meson install
 # --destdir` and two drivers registered -- examples/edu-dkms, which builds for
-# every kernel, and tests/system/apt/oldclass-1.0, which builds for 6.1 but
+# every kernel, and tests/fixtures/api612-1.0, which builds for 6.1 but
 # not for 6.12 -- `apt-get install` the image and headers of 6.1, then of
 # 6.12, then `apt-get remove` the 6.1 image, and check what a user's machine
 # would have: apt succeeded, the modules are installed for the kernels they
@@ -33,14 +33,15 @@ step() { echo "== [$((SECONDS - START))s] $*"; }
 # One build directory per source tree (a stale one would build other sources).
 BUILD=${DKMS_APT_BUILDDIR:-${TMPDIR:-/tmp}/dkms-apt-build-$(printf '%s' "$SRCDIR" | sha256sum | cut -c1-8)}
 EDU_SRC=$SRCDIR/examples/edu-dkms
-OLD_SRC=$SRCDIR/tests/system/apt/oldclass-1.0
+OLD_SRC=$SRCDIR/tests/fixtures/api612-1.0
 [ -f "$EDU_SRC/dkms.conf" ] || fail "examples/edu-dkms/dkms.conf is missing"
+[ -f "$OLD_SRC/dkms.conf" ] || fail "tests/fixtures/api612-1.0/dkms.conf is missing"
 
 conf_value() { # conf_value DIR VAR: a variable of DIR/dkms.conf
     bash -c '. "$1/dkms.conf" >/dev/null 2>&1; eval "echo \"\${$2}\""' _ "$1" "$2"
 }
 EDU=$(conf_value "$EDU_SRC" PACKAGE_NAME) EDU_V=$(conf_value "$EDU_SRC" PACKAGE_VERSION)
-OLD=oldclass OLD_V=1.0
+OLD=$(conf_value "$OLD_SRC" PACKAGE_NAME) OLD_V=$(conf_value "$OLD_SRC" PACKAGE_VERSION)
 
 # -- our dkms, built for /usr -----------------------------------------------
 if [ -z "${DKMS_APT_REF:-}" ]; then
@@ -179,7 +180,7 @@ if grep -qF ", $K612, " <<<"$(status)"; then
 $(status)"
 fi
 
-# -- then its headers: header_postinst.d builds; oldclass no longer builds ----
+# -- then its headers: header_postinst.d builds; api612 no longer builds ------
 apt_step install-612 install "linux-headers-$K612"
 status | sed 's/^/    status: /'
 expect_state "$EDU/$EDU_V" "$K612" installed
