@@ -112,6 +112,19 @@ fake_source() {
     echo "obj-m := ${objs% }" > "$T/src/$n-$v/Makefile"
 }
 
+# script_source M V: fake_source M V whose build is not make but the shell
+# script read from stdin, kept as $T/src/M-V/build.sh: MAKE[0]="./build.sh",
+# CLEAN=true, STRIP[0]=no.  The script makes M.ko (any file will do), so no
+# compiler or kernel headers are needed.  (Export sign_file=/nonexistent:
+# the file is not a module that could be signed.)
+script_source() {
+    local d=$T/src/$1-$2
+    fake_source "$1" "$2"
+    cat > "$d/build.sh"
+    chmod +x "$d/build.sh"
+    printf '%s\n' 'MAKE[0]="./build.sh"' 'CLEAN=true' 'STRIP[0]=no' >> "$d/dkms.conf"
+}
+
 # fake_added M V [MODULE...]: M/V registered, as `dkms add` leaves it:
 # $T/dkms/M/V/source -> $T/src/M-V (made by fake_source M V MODULE...
 # unless it has a dkms.conf already) and an empty build/.
