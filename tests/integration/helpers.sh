@@ -280,6 +280,31 @@ $n/$v, $B, $ARCH: built"
     fi
 }
 
+# ---- a driver that builds on no kernel -------------------------------------
+
+# never_builds FIXTURE RC: in a fresh root, the fixture's build on $K61 and
+# its install on $K612 both exit RC and keep nothing (no module directory,
+# no kernel link, nothing under lib/modules); it stays "added", and
+# remove --all clears it.
+never_builds() {
+    local fix=$1 rc=$2 nv n v A=$K61 B=$K612
+    it_root "$A" "$B"
+    nv=$(put_source "$FIXTURES/$fix")
+    n=${nv%/*} v=${nv#*/}
+    step 0 add "$nv"
+    step "$rc" build "$nv" -k "$A"
+    assert_gone "$T/dkms/$n/$v/$A"
+    assert_status "$nv: added"
+    step "$rc" install -m "$n" -v "$v" -k "$B"
+    assert_gone "$T/dkms/$n/$v/$B"
+    assert_gone "$T/dkms/$n/kernel-$B-$ARCH"
+    assert_gone "$T/lib/modules/$B/updates"
+    assert_status "$nv: added"
+    step 0 remove "$nv" --all
+    assert_status ""
+    assert_no_trace "$n"
+}
+
 # ---- differential tests: the reference and ours on the same input --------
 
 # diff_roots K...: two throwaway roots with the same kernels, $TA for the
