@@ -9,6 +9,10 @@
 #   SRCDIR    the project's source root
 
 set -u
+# A pipeline fails when any of its commands fails, not only the last one:
+# `dkms status | grep -q x` is false when dkms itself failed.  (So a
+# command that is expected to fail is not piped: capture its output first.)
+set -o pipefail
 SRCDIR=${SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 DKMS=${DKMS:-$SRCDIR/build/dkms}
 REF_DKMS=${REF_DKMS:-/opt/dkms-ref/usr/sbin/dkms}
@@ -16,7 +20,35 @@ K61=${K61:-6.1.0-56-amd64}
 K612=${K612:-6.12.117+deb12-amd64}
 ARCH=$(uname -m)
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
+# at_exit CMD: run the shell command CMD when the test exits, however it
+# exits (end of script, exit, fail, a TERM or an INT).  Commands run in the
+# order they were given; the test's exit status is kept.  Use it instead of
+# `trap ... EXIT`, which would replace the cleanups registered before.
+_at_exit=()
+at_exit() { _at_exit+=("$1"); }
+_run_at_exit() {
+    local rc=$? c
+    for c in "${_at_exit[@]}"; do eval "$c"; done
+    exit "$rc"
+}
+trap _run_at_exit EXIT
+
+# fail MESSAGE: the test fails, from wherever fail is called.  A plain
+# `exit 1` would only end the current subshell when fail runs inside one --
+# the body of `cmd | while read ...`, `$( )`, `( )`, `<( )` or a background
+# job -- and the test would go on and pass.  So fail, in a subshell ($BASHPID
+# is then not $$, which is always the top-level script's pid), also sends
+# TERM to the top-level script, whose trap below turns it into `exit 1`
+# once the command it is running ends; the at_exit cleanups run then.
+# (A background job that fails must be waited for before the script ends.)
+trap 'exit 1' TERM
+trap 'exit 130' INT
+fail() {
+    echo "FAIL: $*" >&2
+    [ "$BASHPID" = "$$" ] || kill -TERM "$$"
+    exit 1
+}
+# skip MESSAGE: the test is skipped (exit 77); call it from the top level.
 skip() { echo "SKIP: $*" >&2; exit 77; }
 
 have_headers() { [ -e "/lib/modules/$1/build/include" ]; }
@@ -27,7 +59,7 @@ need_ref() { [ -x "$REF_DKMS" ] || skip "reference dkms not found at $REF_DKMS";
 # lib/modules/<kernel>/ for each kernel given; removed when the test exits.
 mkroot() {
     T=$(mktemp -d "${TMPDIR:-/tmp}/dkms-test.XXXXXX")
-    trap 'rm -rf "$T"' EXIT
+    at_exit "rm -rf $(printf %q "$T")"
     mkdir -p "$T/dkms" "$T/src" "$T/lib/modules"
     for k in "$@"; do mkdir -p "$T/lib/modules/$k"; done
 }
@@ -55,6 +87,76 @@ put_source() {
     mkdir -p "$T/src/$n-$v"
     cp -a "$d/." "$T/src/$n-$v/"
     echo "$n/$v"
+}
+
+# ---- fake modules -----------------------------------------------------------
+# State trees made by hand, as dkms would leave them, for tests that need a
+# module registered, built or installed without compiling anything.  The
+# "modules" are one-line text files saying what they are.  A kernel is
+# given as K or K/A (arch A, default $ARCH), as dkms's -k takes it.
+
+# fake_source M V [MODULE...]: $T/src/M-V with a plain dkms.conf declaring
+# each MODULE (default M), installed to /updates, and a Makefile.  A test
+# appends the other directives it needs to the dkms.conf.
+fake_source() {
+    local n=$1 v=$2 i=0 m objs; shift 2
+    mkdir -p "$T/src/$n-$v"
+    {
+        echo "PACKAGE_NAME=$n"; echo "PACKAGE_VERSION=$v"
+        for m in "${@:-$n}"; do
+            echo "BUILT_MODULE_NAME[$i]=$m"; echo "DEST_MODULE_LOCATION[$i]=/updates"
+            i=$((i + 1))
+        done
+    } > "$T/src/$n-$v/dkms.conf"
+    objs=$(printf '%s.o ' "${@:-$n}")
+    echo "obj-m := ${objs% }" > "$T/src/$n-$v/Makefile"
+}
+
+# script_source M V: fake_source M V whose build is not make but the shell
+# script read from stdin, kept as $T/src/M-V/build.sh: MAKE[0]="./build.sh",
+# CLEAN=true, STRIP[0]=no.  The script makes M.ko (any file will do), so no
+# compiler or kernel headers are needed.  (Export sign_file=/nonexistent:
+# the file is not a module that could be signed.)
+script_source() {
+    local d=$T/src/$1-$2
+    fake_source "$1" "$2"
+    cat > "$d/build.sh"
+    chmod +x "$d/build.sh"
+    printf '%s\n' 'MAKE[0]="./build.sh"' 'CLEAN=true' 'STRIP[0]=no' >> "$d/dkms.conf"
+}
+
+# fake_added M V [MODULE...]: M/V registered, as `dkms add` leaves it:
+# $T/dkms/M/V/source -> $T/src/M-V (made by fake_source M V MODULE...
+# unless it has a dkms.conf already) and an empty build/.
+fake_added() {
+    local n=$1 v=$2
+    [ -e "$T/src/$n-$v/dkms.conf" ] || fake_source "$@"
+    mkdir -p "$T/dkms/$n/$v/build"
+    ln -sfn "$T/src/$n-$v" "$T/dkms/$n/$v/source"
+}
+
+# fake_built M V K[/A] [MODULE...]: M/V built for kernel K, as `dkms build`
+# leaves it: $T/dkms/M/V/K/A/module/MODULE.ko for each MODULE (default M),
+# saying "MODULE.ko of M/V for K", and log/make.log.
+fake_built() {
+    local n=$1 v=$2 k=$3 a=$ARCH m d; shift 3
+    if [[ $k == */* ]]; then a=${k#*/} k=${k%%/*}; fi
+    d=$T/dkms/$n/$v/$k/$a
+    mkdir -p "$d/module" "$d/log"
+    for m in "${@:-$n}"; do echo "$m.ko of $n/$v for $k" > "$d/module/$m.ko"; done
+    echo "fake build of $n/$v for $k ($a)" > "$d/log/make.log"
+}
+
+# fake_installed M V K[/A]: M/V, built for K (fake_built), installed as
+# `dkms install` leaves it: the link $T/dkms/M/kernel-K-A -> V/K/A and a
+# copy of each built module in $T/lib/modules/K/updates/dkms/.
+fake_installed() {
+    local n=$1 v=$2 k=$3 a=$ARCH
+    if [[ $k == */* ]]; then a=${k#*/} k=${k%%/*}; fi
+    [ -d "$T/dkms/$n/$v/$k/$a/module" ] || fail "fake_installed: $n/$v is not built for $k/$a"
+    ln -sfn "$v/$k/$a" "$T/dkms/$n/kernel-$k-$a"
+    mkdir -p "$T/lib/modules/$k/updates/dkms"
+    cp "$T/dkms/$n/$v/$k/$a/module/"*.ko "$T/lib/modules/$k/updates/dkms/"
 }
 
 # expect_rc WANT CMD...: run CMD, fail unless it exits with WANT.

@@ -3,10 +3,7 @@
 # middle leaves a state that status reports truthfully and a rerun repairs.
 . "$(dirname "$0")/../lib.sh"
 mkroot 6.1.0-56-amd64
-for i in 1 2 3 4 5 6; do
-    mkdir -p "$T/src/m$i-1.0"
-    printf 'PACKAGE_NAME=m%s\nPACKAGE_VERSION=1.0\nBUILT_MODULE_NAME[0]=m%s\nDEST_MODULE_LOCATION[0]=/extra\n' $i $i > "$T/src/m$i-1.0/dkms.conf"
-done
+for i in 1 2 3 4 5 6; do fake_source m$i 1.0; done
 for i in 1 2 3 4 5 6; do tdkms add m$i/1.0 >/dev/null & done
 wait
 out=$(tdkms status)

@@ -42,9 +42,7 @@ expect_rc 10 tdkms add "$T/hostile"
 [ ! -e "$T/dkms/evil" ] || fail "hostile version registered"
 
 # add twice: 3
-mkdir -p "$T/src/good-1.0"
-printf 'PACKAGE_NAME=good\nPACKAGE_VERSION=1.0\nBUILT_MODULE_NAME[0]=good\nDEST_MODULE_LOCATION[0]=/extra\n' > "$T/src/good-1.0/dkms.conf"
-echo 'obj-m := good.o' > "$T/src/good-1.0/Makefile"
+fake_source good 1.0
 expect_rc 0 tdkms add good/1.0
 expect_rc 3 tdkms add good/1.0
 [ "$(readlink "$T/dkms/good/1.0/source")" = "$T/src/good-1.0" ] || fail "source link"

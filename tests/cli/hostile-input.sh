@@ -26,10 +26,10 @@ done
 [ "$before" = "$(snapshot)" ] || fail "a refused name changed something"
 
 # a good module, built by a script
-mkdir -p "$T/src/good-1.0"
-printf 'PACKAGE_NAME=good\nPACKAGE_VERSION=1.0\nBUILT_MODULE_NAME[0]=good\nDEST_MODULE_LOCATION[0]=/updates\nMAKE[0]="echo ko > good.ko"\nCLEAN=true\nSTRIP[0]=no\n' \
-    > "$T/src/good-1.0/dkms.conf"
-echo "obj-m := good.o" > "$T/src/good-1.0/Makefile"
+script_source good 1.0 <<'S'
+#!/bin/sh
+echo ko > good.ko
+S
 expect_rc 0 tdkms add good/1.0
 
 # -k and -a that would leave the trees, or reach make's command line

@@ -25,21 +25,14 @@ touch "$T/boot/initrd.img-$KA" "$T/boot/initrd.img-$KB"
 
 # mkmod NAME REMAKE(yes|"") : registered, and built for both kernels
 mkmod() {
-    local n=$1 remake=$2 k
-    mkdir -p "$T/src/$n-1.0"
+    local n=$1 remake=$2
+    fake_added "$n" 1.0
     {
-        echo "PACKAGE_NAME=$n"; echo "PACKAGE_VERSION=1.0"
-        echo "BUILT_MODULE_NAME[0]=$n"; echo "DEST_MODULE_LOCATION[0]=/updates"
         echo "AUTOINSTALL=yes"
         [ -n "$remake" ] && echo "REMAKE_INITRD=\"$remake\""
-    } > "$T/src/$n-1.0/dkms.conf"
-    echo "obj-m := $n.o" > "$T/src/$n-1.0/Makefile"
-    mkdir -p "$T/dkms/$n/1.0/build"
-    ln -s "$T/src/$n-1.0" "$T/dkms/$n/1.0/source"
-    for k in "$KA" "$KB"; do
-        mkdir -p "$T/dkms/$n/1.0/$k/$ARCH/module" "$T/dkms/$n/1.0/$k/$ARCH/log"
-        echo "$n for $k" > "$T/dkms/$n/1.0/$k/$ARCH/module/$n.ko"
-    done
+    } >> "$T/src/$n-1.0/dkms.conf"
+    fake_built "$n" 1.0 "$KA"
+    fake_built "$n" 1.0 "$KB"
 }
 mkmod alpha yes
 mkmod beta yes

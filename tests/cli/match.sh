@@ -16,29 +16,15 @@ export DKMS_INITRAMFS_TOOL=/bin/false DKMS_BOOT_DIR="$T/boot"
 # mkmod NAME VERSION KERNEL...: registered and built for the kernels given
 mkmod() {
     local n=$1 v=$2 k; shift 2
-    mkdir -p "$T/src/$n-$v"
-    printf 'PACKAGE_NAME=%s\nPACKAGE_VERSION=%s\nBUILT_MODULE_NAME[0]=%s\nDEST_MODULE_LOCATION[0]=/updates\n' \
-        "$n" "$v" "$n" > "$T/src/$n-$v/dkms.conf"
-    echo "obj-m := $n.o" > "$T/src/$n-$v/Makefile"
-    mkdir -p "$T/dkms/$n/$v/build"
-    ln -s "$T/src/$n-$v" "$T/dkms/$n/$v/source"
-    for k in "$@"; do
-        mkdir -p "$T/dkms/$n/$v/$k/$ARCH/module" "$T/dkms/$n/$v/$k/$ARCH/log"
-        echo "$n $v for $k" > "$T/dkms/$n/$v/$k/$ARCH/module/$n.ko"
-    done
+    fake_added "$n" "$v"
+    for k in "$@"; do fake_built "$n" "$v" "$k"; done
 }
-# installed NAME VERSION KERNEL: as an install leaves it
-installed() {
-    ln -sfn "$2/$3/$ARCH" "$T/dkms/$1/kernel-$3-$ARCH"
-    mkdir -p "$T/lib/modules/$3/updates/dkms"
-    cp "$T/dkms/$1/$2/$3/$ARCH/module/$1.ko" "$T/lib/modules/$3/updates/dkms/"
-}
-mkmod alpha 1.0 "$KT" "$KK"; installed alpha 1.0 "$KT"
-mkmod alpha 2.0 "$KT" "$KK"                      # another version, not installed
-mkmod beta 0.5 "$KT" "$KK"; installed beta 0.5 "$KT"
-mkmod gamma 3 "$KT" "$KK"                        # built on T, not installed
-mkmod delta 1 "$KK"                              # nothing on T
-mkmod eps 1 "$KT" "$KK"; installed eps 1 "$KK"   # installed on K only
+mkmod alpha 1.0 "$KT" "$KK"; fake_installed alpha 1.0 "$KT"
+mkmod alpha 2.0 "$KT" "$KK"                           # another version, not installed
+mkmod beta 0.5 "$KT" "$KK"; fake_installed beta 0.5 "$KT"
+mkmod gamma 3 "$KT" "$KK"                             # built on T, not installed
+mkmod delta 1 "$KK"                                   # nothing on T
+mkmod eps 1 "$KT" "$KK"; fake_installed eps 1 "$KK"   # installed on K only
 
 m() { tdkms match --no-depmod --kernelsourcedir "$T/ksrc" "$@"; }
 state() { tdkms status "$1" -k "$KK" 2>/dev/null | sed 's/.*: //'; }
@@ -48,9 +34,10 @@ expect_rc 1 m -k "$KK" >/dev/null 2>&1
 expect_rc 2 m --templatekernel="$KT" -k "$KT" >/dev/null 2>&1
 expect_rc 3 m --templatekernel="$KT" -k "$KK" nosuch >/dev/null 2>&1
 expect_rc 4 m --templatekernel="$KT" -k "$KK" -k "$KT" >/dev/null 2>&1
-m --templatekernel="$KT" -k "$KK" nosuch 2>&1 | grep -q "The module: nosuch is not located in the DKMS tree." ||
-    fail "message for an unknown module"
-m -k "$KK" 2>&1 | grep -q "Invalid number of parameters passed." || fail "message without a template kernel"
+out=$(m --templatekernel="$KT" -k "$KK" nosuch 2>&1)
+grep -q "The module: nosuch is not located in the DKMS tree." <<<"$out" || fail "message for an unknown module: $out"
+out=$(m -k "$KK" 2>&1)
+grep -q "Invalid number of parameters passed." <<<"$out" || fail "message without a template kernel: $out"
 
 # nothing installed on the template: nothing to do, exit 0
 mkdir -p "$T/lib/modules/6.1.0-93-dkmstest"
@@ -80,7 +67,7 @@ grep -q "Not loading the modules (--modprobe-on-install): kernel $KK is not the 
 [ "$(state gamma/3)" = built ] || fail "gamma installed on K, it is not installed on T"
 [ "$(state delta/1)" = built ] || fail "delta installed on K"
 [ -e "$T/lib/modules/$KK/updates/dkms/alpha.ko" ] || fail "alpha.ko not in K's tree"
-grep -q "alpha 1.0 for $KK" "$T/lib/modules/$KK/updates/dkms/alpha.ko" || fail "alpha.ko is not K's build"
+grep -qx "alpha.ko of alpha/1.0 for $KK" "$T/lib/modules/$KK/updates/dkms/alpha.ko" || fail "alpha.ko is not K's build"
 
 # install accepts --modprobe-on-install and skips loading for another kernel
 tdkms uninstall --no-depmod alpha/1.0 -k "$KK" >/dev/null 2>&1

@@ -6,24 +6,14 @@
 . "$(dirname "$0")/../lib.sh"
 K=6.1.0-56-amd64
 mkroot "$K"
-mkdir -p "$T/ksrc/include" "$T/src/opt-1.0"
+mkdir -p "$T/ksrc/include"
 export sign_file=/nonexistent
-cat > "$T/src/opt-1.0/build.sh" <<'S'
+script_source opt 1.0 <<'S'
 #!/bin/sh
 echo "${1:-default}" > built-by
 echo module > opt.ko
 S
-chmod +x "$T/src/opt-1.0/build.sh"
-cat > "$T/src/opt-1.0/dkms.conf" <<'S'
-PACKAGE_NAME=opt
-PACKAGE_VERSION=1.0
-BUILT_MODULE_NAME[0]=opt
-DEST_MODULE_LOCATION[0]=/extra
-MAKE[0]="./build.sh"
-CLEAN=true
-STRIP[0]=no
-POST_BUILD="post_build.sh"
-S
+echo 'POST_BUILD="post_build.sh"' >> "$T/src/opt-1.0/dkms.conf"
 # POST_BUILD keeps a copy of what the build saw, in the source tree
 cat > "$T/src/opt-1.0/post_build.sh" <<S
 #!/bin/sh

@@ -9,11 +9,9 @@ export TMPDIR="$T/tmp"
 mkdir -p "$TMPDIR" "$T/outside" "$T/archives"
 A=$ARCH
 # a module already in the trees, to see that it stays as it is
-mkdir -p "$T/src/keep-1.0"
-printf 'PACKAGE_NAME=keep\nPACKAGE_VERSION=1.0\nBUILT_MODULE_NAME[0]=keep\nDEST_MODULE_LOCATION[0]=/updates\n' \
-    > "$T/src/keep-1.0/dkms.conf"
+fake_source keep 1.0
 tdkms add keep/1.0 >/dev/null || fail "add keep"
-mkdir -p "$T/dkms/keep/1.0/$K61/$A/module"; echo ko > "$T/dkms/keep/1.0/$K61/$A/module/keep.ko"
+fake_built keep 1.0 "$K61"
 etc_probe="dkms-c-hostile-test-$$-$RANDOM"
 
 # hostile KIND: an archive that looks like mktarball's for evil/1.0, with

@@ -10,36 +10,26 @@ mkdir -p "$TMPDIR" "$T/out"
 A=$ARCH
 
 # a module source with a nested dot file and links inside the tree
+fake_source hello 1.0
 mkdir -p "$T/src/hello-1.0/sub"
-cat > "$T/src/hello-1.0/dkms.conf" <<'EOF'
-PACKAGE_NAME=hello
-PACKAGE_VERSION=1.0
-BUILT_MODULE_NAME[0]=hello
-DEST_MODULE_LOCATION[0]=/updates
-EOF
-echo "obj-m := hello.o" > "$T/src/hello-1.0/Makefile"
 echo "int x;" > "$T/src/hello-1.0/hello.c"
 echo keep > "$T/src/hello-1.0/sub/.dotfile"
 ln -s Makefile "$T/src/hello-1.0/mk"
 ln -s ../hello.c "$T/src/hello-1.0/sub/hello.c"
 cp -a "$T/src/hello-1.0" "$T/pristine-src"
 
-# built KERNEL: fabricate a built module for a kernel
-built() {
-    mkdir -p "$T/dkms/hello/1.0/$1/$A/module" "$T/dkms/hello/1.0/$1/$A/log"
-    echo "hello for $1" > "$T/dkms/hello/1.0/$1/$A/module/hello.ko"
-    echo "make log $1" > "$T/dkms/hello/1.0/$1/$A/log/make.log"
-}
+# fresh KERNEL...: hello/1.0 added anew, and built for the kernels given
 fresh() {
     rm -rf "$T/dkms/hello" "$T/src/hello-1.0"
     cp -a "$T/pristine-src" "$T/src/hello-1.0"
     tdkms add hello/1.0 >/dev/null || fail "add"
-    for k in "$@"; do built "$k"; done
+    for k in "$@"; do fake_built hello 1.0 "$k"; done
 }
 no_leftovers() {
     [ -z "$(ls -A "$TMPDIR")" ] || fail "$1: left in tmp_location: $(ls -A "$TMPDIR")"
-    ! find "$T/dkms" "$T/out" -name '.dkms-stage.*' | grep -q . ||
-        fail "$1: temporary files left in the trees"
+    local left
+    left=$(find "$T/dkms" "$T/out" -name '.dkms-stage.*')
+    [ -z "$left" ] || fail "$1: temporary files left in the trees: $left"
 }
 listing() { tar -tf "$1" | sort; }
 # the <kernel>/<arch> directories, names and contents
@@ -107,7 +97,7 @@ for opts in "" "--source-only" "--binaries-only"; do
     # shellcheck disable=SC2086
     tref mktarball hello/1.0 -k "$K61" $opts --archive="$T/out/r.tgz" >/dev/null 2>&1 || fail "ref $opts"
     diff -u <(listing "$T/out/r.tgz") <(listing "$T/out/o.tgz") || fail "layout differs from the reference ($opts)"
-    [ "$(tar -xOzf "$T/out/o.tgz" ./dkms_main_tree/$K61/$A/module/hello.ko 2>/dev/null)" = "hello for $K61" ] ||
+    [ "$(tar -xOzf "$T/out/o.tgz" ./dkms_main_tree/$K61/$A/module/hello.ko 2>/dev/null)" = "hello.ko of hello/1.0 for $K61" ] ||
         [ "$opts" = --source-only ] || fail "module content ($opts)"
 done
 tdkms mktarball hello/1.0 -k "$K61" -k "$K612" --archive="$T/out/o2.tgz" >/dev/null || fail "mktarball two kernels"
@@ -137,10 +127,11 @@ echo "$ours" | grep -qx "hello-1.0-kernel$K61-$A-kernel$K612-$A.dkms.tar.gz" || 
 [ "$(head -c6 "$tb/bare.tar.xz" | od -An -tx1 | tr -d ' ')" = fd377a585a00 ] || fail "bare.tar.xz is not xz"
 # more than 200 characters of kernel names: manykernels
 ks=()
-for i in $(seq 10 19); do k="6.1.0-$i-amd64-with-a-long-local-suffix"; built "$k"; ks+=(-k "$k"); done
+for i in $(seq 10 19); do k="6.1.0-$i-amd64-with-a-long-local-suffix"; fake_built hello 1.0 "$k"; ks+=(-k "$k"); done
 tdkms mktarball hello/1.0 "${ks[@]}" >/dev/null || fail "many kernels"
 [ -f "$tb/hello-1.0-manykernels.dkms.tar.gz" ] || fail "no manykernels name: $(names_of)"
-tar -tzf "$tb/hello-1.0-manykernels.dkms.tar.gz" | grep -q "6.1.0-19-amd64-with-a-long-local-suffix/$A/module/hello.ko" ||
+list=$(tar -tzf "$tb/hello-1.0-manykernels.dkms.tar.gz") || fail "manykernels tarball does not list"
+grep -q "6.1.0-19-amd64-with-a-long-local-suffix/$A/module/hello.ko" <<<"$list" ||
     fail "manykernels tarball lacks a kernel"
 # a plain tar for other suffixes, as tar -a
 tdkms mktarball hello/1.0 -k "$K61" --archive="$T/out/plain.tar" >/dev/null || fail "plain tar"
@@ -178,6 +169,6 @@ fresh "$K61"
 tdkms mktarball hello/1.0 -k "$K61" --archive="$T/out/f.tgz" >/dev/null
 echo changed > "$T/dkms/hello/1.0/$K61/$A/module/hello.ko"
 tdkms ldtarball "$T/out/f.tgz" --force >/dev/null || fail "--force reload"
-[ "$(cat "$T/dkms/hello/1.0/$K61/$A/module/hello.ko")" = "hello for $K61" ] || fail "--force did not reload"
+[ "$(cat "$T/dkms/hello/1.0/$K61/$A/module/hello.ko")" = "hello.ko of hello/1.0 for $K61" ] || fail "--force did not reload"
 no_leftovers "exit codes"
 echo "mktarball/ldtarball: round trips, layout, names and exit codes match"

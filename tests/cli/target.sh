@@ -9,23 +9,19 @@ K=6.1.0-94-dkmstest
 mkroot "$K"
 export DKMS_INITRAMFS_TOOL=/bin/false DKMS_BOOT_DIR="$T/boot"
 export sign_file=/nonexistent   # no signing for a file that is not a module
-mkdir -p "$T/ksrc/include" "$T/src/cfg-1.0"
+mkdir -p "$T/ksrc/include"
 # the headers' own .config: no compression, no FOO
 printf 'CONFIG_CC_VERSION_TEXT="gcc-12 (Debian 12.2.0-14) 12.2.0"\n' > "$T/ksrc/.config"
 # the one given with --config: gzip, FOO set
 printf 'CONFIG_CC_VERSION_TEXT="gcc-12 (Debian 12.2.0-14) 12.2.0"\nCONFIG_MODULE_COMPRESS_GZIP=y\nCONFIG_FOO=m\n' \
     > "$T/other.config"
-cat > "$T/src/cfg-1.0/dkms.conf" <<'C'
-PACKAGE_NAME=cfg
-PACKAGE_VERSION=1.0
-BUILT_MODULE_NAME[0]=cfg
-DEST_MODULE_LOCATION[0]=/updates
+fake_source cfg 1.0
+cat >> "$T/src/cfg-1.0/dkms.conf" <<'C'
 MAKE[0]="echo \"built with $kernel_config\" > cfg.ko"
 CLEAN="true"
 STRIP[0]=no
 BUILD_EXCLUSIVE_CONFIG="CONFIG_FOO"
 C
-echo "obj-m := cfg.o" > "$T/src/cfg-1.0/Makefile"
 kd() { tdkms --kernelsourcedir "$T/ksrc" "$@"; }
 expect_rc 0 kd add cfg/1.0
 

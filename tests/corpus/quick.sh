@@ -10,7 +10,7 @@ need_headers "$K61" "$K612"
 [ "$(id -u)" = 0 ] || skip "needs root (apt-get download, a private mount namespace)"
 
 out=$(mktemp -d "${TMPDIR:-/tmp}/dkms-corpus-quick.XXXXXX")
-trap 'rm -rf "$out"' EXIT
+at_exit "rm -rf $(printf %q "$out")"
 rc=0
 DKMS=$DKMS REF_DKMS=$REF_DKMS K61=$K61 K612=$K612 \
     "$SRCDIR/tests/corpus/run.sh" --quick --out "$out" || rc=$?

@@ -45,7 +45,6 @@ mirror_kernels() {
 # it_root K...: mkroot with the kernels' module indexes mirrored.
 it_root() {
     mkroot "$@"
-    trap 'rm -rf "$T"; cleanup_capture' EXIT
     mirror_kernels "$T" "$@"
 }
 
@@ -76,6 +75,7 @@ show_last() {
     echo "--- stderr:" >&2; sed 's/^/  /' "$ERR" >&2
 }
 cleanup_capture() { rm -f "$OUT" "$ERR" "$OUT.ref" "$OUT.ours"; }
+at_exit cleanup_capture
 
 # step WANT ARGS...: run the program under test with ARGS on $T and require
 # exit code WANT.
@@ -90,8 +90,7 @@ step() {
 
 assert_eq() {  # WHAT GOT WANT
     [ "$2" = "$3" ] && return 0
-    printf 'FAIL: %s\n--- got:\n%s\n--- want:\n%s\n' "$1" "$2" "$3" >&2
-    exit 1
+    fail "$(printf '%s\n--- got:\n%s\n--- want:\n%s' "$1" "$2" "$3")"
 }
 
 # assert_status WANT ARGS...: `dkms status ARGS` prints exactly WANT.
@@ -281,6 +280,31 @@ $n/$v, $B, $ARCH: built"
     fi
 }
 
+# ---- a driver that builds on no kernel -------------------------------------
+
+# never_builds FIXTURE RC: in a fresh root, the fixture's build on $K61 and
+# its install on $K612 both exit RC and keep nothing (no module directory,
+# no kernel link, nothing under lib/modules); it stays "added", and
+# remove --all clears it.
+never_builds() {
+    local fix=$1 rc=$2 nv n v A=$K61 B=$K612
+    it_root "$A" "$B"
+    nv=$(put_source "$FIXTURES/$fix")
+    n=${nv%/*} v=${nv#*/}
+    step 0 add "$nv"
+    step "$rc" build "$nv" -k "$A"
+    assert_gone "$T/dkms/$n/$v/$A"
+    assert_status "$nv: added"
+    step "$rc" install -m "$n" -v "$v" -k "$B"
+    assert_gone "$T/dkms/$n/$v/$B"
+    assert_gone "$T/dkms/$n/kernel-$B-$ARCH"
+    assert_gone "$T/lib/modules/$B/updates"
+    assert_status "$nv: added"
+    step 0 remove "$nv" --all
+    assert_status ""
+    assert_no_trace "$n"
+}
+
 # ---- differential tests: the reference and ours on the same input --------
 
 # diff_roots K...: two throwaway roots with the same kernels, $TA for the
@@ -291,7 +315,7 @@ diff_roots() {
     need_ref
     TA=$(mktemp -d "${TMPDIR:-/tmp}/dkms-ref.XXXXXX")
     TB=$(mktemp -d "${TMPDIR:-/tmp}/dkms-ours.XXXXXX")
-    trap 'rm -rf "$TA" "$TB"; cleanup_capture' EXIT
+    at_exit "rm -rf $(printf %q "$TA") $(printf %q "$TB")"
     for r in "$TA" "$TB"; do
         mkdir -p "$r/dkms" "$r/src" "$r/lib/modules"
         for k in "$@"; do mkdir -p "$r/lib/modules/$k"; done

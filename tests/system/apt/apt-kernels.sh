@@ -4,7 +4,7 @@
 # In a throwaway Debian bookworm root (debootstrap, cached under
 # $DKMS_TEST_CACHE), with our dkms and hooks installed by `meson install
 # --destdir` and two drivers registered -- examples/edu-dkms, which builds for
-# every kernel, and tests/system/apt/oldclass-1.0, which builds for 6.1 but
+# every kernel, and tests/fixtures/api612-1.0, which builds for 6.1 but
 # not for 6.12 -- `apt-get install` the image and headers of 6.1, then of
 # 6.12, then `apt-get remove` the 6.1 image, and check what a user's machine
 # would have: apt succeeded, the modules are installed for the kernels they
@@ -33,14 +33,15 @@ step() { echo "== [$((SECONDS - START))s] $*"; }
 # One build directory per source tree (a stale one would build other sources).
 BUILD=${DKMS_APT_BUILDDIR:-${TMPDIR:-/tmp}/dkms-apt-build-$(printf '%s' "$SRCDIR" | sha256sum | cut -c1-8)}
 EDU_SRC=$SRCDIR/examples/edu-dkms
-OLD_SRC=$SRCDIR/tests/system/apt/oldclass-1.0
+OLD_SRC=$SRCDIR/tests/fixtures/api612-1.0
 [ -f "$EDU_SRC/dkms.conf" ] || fail "examples/edu-dkms/dkms.conf is missing"
+[ -f "$OLD_SRC/dkms.conf" ] || fail "tests/fixtures/api612-1.0/dkms.conf is missing"
 
 conf_value() { # conf_value DIR VAR: a variable of DIR/dkms.conf
     bash -c '. "$1/dkms.conf" >/dev/null 2>&1; eval "echo \"\${$2}\""' _ "$1" "$2"
 }
 EDU=$(conf_value "$EDU_SRC" PACKAGE_NAME) EDU_V=$(conf_value "$EDU_SRC" PACKAGE_VERSION)
-OLD=oldclass OLD_V=1.0
+OLD=$(conf_value "$OLD_SRC" PACKAGE_NAME) OLD_V=$(conf_value "$OLD_SRC" PACKAGE_VERSION)
 
 # -- our dkms, built for /usr -----------------------------------------------
 if [ -z "${DKMS_APT_REF:-}" ]; then
@@ -124,6 +125,9 @@ apt_step() {
     [ "$rc" = 0 ] || fail "apt-get $* exited $rc"
 }
 
+# (grep reads what status printed from a here-string, never from a pipe: a
+# grep -q that stops at the first match could make dkms die of SIGPIPE,
+# which pipefail counts as a failure.)
 status() { in_root dkms status 2>/dev/null; }
 expect_state() { # expect_state MODULE/VERSION KERNEL STATE
     local line
@@ -135,7 +139,7 @@ $(status)" ;;
     esac
 }
 expect_not_installed() { # expect_not_installed MODULE/VERSION KERNEL
-    if status | grep -F "$1, $2, " | grep -q ": installed"; then
+    if grep -F "$1, $2, " <<<"$(status)" | grep -q ": installed"; then
         fail "$1 is installed for $2:
 $(status)"
     fi
@@ -171,12 +175,12 @@ expect_ko "$K61" "$OLD"
 apt_step image-612 install "linux-image-$K612"
 grep -q "install the linux-headers-$K612 package" "$L/image-612.log" ||
     fail "apt's output does not name the missing linux-headers-$K612 package"
-if status | grep -qF ", $K612, "; then
+if grep -qF ", $K612, " <<<"$(status)"; then
     fail "modules were built for $K612 without its headers:
 $(status)"
 fi
 
-# -- then its headers: header_postinst.d builds; oldclass no longer builds ----
+# -- then its headers: header_postinst.d builds; api612 no longer builds ------
 apt_step install-612 install "linux-headers-$K612"
 status | sed 's/^/    status: /'
 expect_state "$EDU/$EDU_V" "$K612" installed
@@ -194,7 +198,7 @@ expect_state "$OLD/$OLD_V" "$K61" installed
 apt_step remove-61 remove "linux-image-$K61"
 status | sed 's/^/    status: /'
 for m in "$EDU/$EDU_V" "$OLD/$OLD_V"; do
-    if status | grep -qF "$m, $K61, "; then
+    if grep -qF "$m, $K61, " <<<"$(status)"; then
         fail "dkms status still lists $m for the removed kernel $K61"
     fi
 done
@@ -206,7 +210,7 @@ done
 grep -q "removing $EDU/$EDU_V from kernel $K61" "$L/remove-61.log" ||
     fail "apt's output does not show the prerm hook removing $EDU/$EDU_V"
 # Both stay registered, to be built for the next kernel.
-status | grep -q "^$OLD/${OLD_V}[,:]" || fail "$OLD/$OLD_V is no longer registered:
+grep -q "^$OLD/${OLD_V}[,:]" <<<"$(status)" || fail "$OLD/$OLD_V is no longer registered:
 $(status)"
 expect_state "$EDU/$EDU_V" "$K612" installed
 expect_ko "$K612" "$EDU"

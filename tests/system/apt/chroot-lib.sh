@@ -145,8 +145,7 @@ chroot_make() {
         exec 9>&-
     fi
     R=$(mktemp -d "${TMPDIR:-/tmp}/dkms-apt-test.XXXXXX")/root
-    trap chroot_cleanup EXIT
-    trap 'exit 130' INT TERM
+    at_exit chroot_cleanup    # (lib.sh turns INT and TERM into an exit)
     mkdir "$R"
     tar -C "$R" --numeric-owner -I zstd -xf "$tarball"
     # The root is thrown away: dpkg need not fsync every file it unpacks.

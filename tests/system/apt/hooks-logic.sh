@@ -22,7 +22,7 @@ cleanup() {
     umount /usr/src /boot /usr/lib/modules /etc 2>/dev/null
     rm -rf --one-file-system "$T"
 }
-trap cleanup EXIT
+at_exit cleanup
 mkdir -p "$T"/{bin,sbin,lib/dkms,hooks,etc-upper,etc-work,modules,boot,src,dkms}
 
 # Markers: nothing is ever deleted below /etc/dkms, /lib/modules, /boot or
@@ -157,10 +157,10 @@ hook=kernel-postinst  # installed as postinst.d/dkms and header_postinst.d/dkms
     CASE="postinst: a failed module is reported and does not fail the hook"
     reset; add_kernel "$KA" headers
     echo 11 >"$T/rc.autoinstall"
-    printf '%s\n' "edu/1.0, $KA, x86_64: installed" "only61/1.0: added" >"$T/status"
+    printf '%s\n' "edu/1.0, $KA, x86_64: installed" "api612/1.0: added" >"$T/status"
     run 0 "$T/hooks/$hook" "$KA"
     expect_out "WARNING: autoinstall for kernel $KA failed"
-    expect_out "not installed for kernel $KA: only61/1.0\$"
+    expect_out "not installed for kernel $KA: api612/1.0\$"
     expect_out "missing when kernel $KA runs"
     expect_out "installation of kernel $KA goes on"
 
@@ -198,7 +198,7 @@ reset; add_kernel "$KA" headers
 mkdir -p "/lib/modules/$KA/updates/dkms"
 printf '%s\n' "edu/1.0, $KA, x86_64: installed" "edu/1.0, $KB, x86_64: installed" \
     "foo-bar/2.1.3, $KA, x86_64: built" "warn/1, $KA, x86_64: installed (WARNING! Diff between built and installed module!)" \
-    "only61/1.0: added" >"$T/status"
+    "api612/1.0: added" >"$T/status"
 run 0 "$T/hooks/kernel-prerm" "$KA"
 expect_calls "status -k $KA" \
     "unbuild -m edu -v 1.0 -k $KA -a x86_64 --no-depmod --no-initrd" \
@@ -245,7 +245,7 @@ CASE="common.postinst: running kernel and the newest one"
 reset; add_kernel "$KA" headers; add_kernel "$KB" headers; mkdir -p /usr/src/foo-1.0
 FAKE_UNAME_R=$KA run 0 "$T/hooks/common.postinst" foo 1.0
 expect_out "Building for $KA and $KBR"
-grep -c ": installed" "$T/status" | grep -qx 2 || fail "$CASE: $(cat "$T/status")"
+[ "$(grep -c ": installed" "$T/status")" = 2 ] || fail "$CASE: $(cat "$T/status")"
 
 CASE="common.postinst: only the running kernel when it is the newest"
 reset; add_kernel "$KA" headers; add_kernel "$KB" headers; mkdir -p /usr/src/foo-1.0
@@ -324,7 +324,7 @@ if command -v bash >/dev/null; then
 
     CASE="alpm: no-autoinstall"
     reset; add_kernel "$KA" headers; touch /etc/dkms/no-autoinstall
-    echo "usr/lib/modules/$KA/" | run 0 "$T/hooks/dkms-hook" install
+    run 0 "$T/hooks/dkms-hook" install <<<"usr/lib/modules/$KA/"
     expect_calls
 fi
 

@@ -2,7 +2,7 @@
 # Boot test: "the hardware works after the kernel update".
 #
 # Registers the example driver (examples/edu-dkms) and a driver that only
-# builds for 6.1 (only61-1.0 next to this script) with our dkms in a
+# builds for 6.1 (tests/fixtures/api612-1.0) with our dkms in a
 # throwaway root, installs both for two kernels, then boots each kernel
 # in QEMU with an edu PCI device and a small initramfs carrying
 # /lib/modules/<kernel> exactly as dkms left it.  The guest loads the driver
@@ -10,7 +10,7 @@
 # console output is checked:
 #   - on both kernels the driver binds the device, reads identification
 #     0x010000ed and has the device compute 5! = 120;
-#   - on 6.12 the build of only61 fails (dkms exits 10), the module is
+#   - on 6.12 the build of api612 fails (dkms exits 10), the module is
 #     absent, and the kernel still boots with the edu driver working.
 #
 # Kernels come from Debian's archive (apt-get download), never from /boot,
@@ -23,9 +23,8 @@
 
 . "$(dirname "$0")/../../lib.sh"
 
-HERE=$(cd "$(dirname "$0")" && pwd)
 EXAMPLE=$SRCDIR/examples/edu-dkms
-ONLY61=$HERE/only61-1.0
+OLD_SRC=$SRCDIR/tests/fixtures/api612-1.0
 BOOT_CACHE=${BOOT_CACHE:-/var/cache/dkms-c-tests/boot}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-180}
 KERNELS=("$K61" "$K612")
@@ -76,16 +75,16 @@ mkroot "${KERNELS[@]}"
 
 edu=$(put_source "$EXAMPLE")
 [ "$edu" = edu/1.0 ] || fail "example dkms.conf names '$edu', expected edu/1.0"
-only=$(put_source "$ONLY61")
+old=$(put_source "$OLD_SRC")
 tdkms add "$edu" || fail "dkms add $edu"
-tdkms add "$only" || fail "dkms add $only"
+tdkms add "$old" || fail "dkms add $old"
 
 for k in "${KERNELS[@]}"; do
     tdkms install "$edu" -k "$k" || fail "dkms install $edu -k $k exited $?"
 done
-tdkms install "$only" -k "$K61" || fail "dkms install $only -k $K61 exited $?"
-rc=0; tdkms install "$only" -k "$K612" >"$T/only61-612.out" 2>&1 || rc=$?
-[ "$rc" = 10 ] || { cat "$T/only61-612.out" >&2; fail "dkms install $only -k $K612 exited $rc, expected 10 (failed make)"; }
+tdkms install "$old" -k "$K61" || fail "dkms install $old -k $K61 exited $?"
+rc=0; tdkms install "$old" -k "$K612" >"$T/api612-612.out" 2>&1 || rc=$?
+[ "$rc" = 10 ] || { cat "$T/api612-612.out" >&2; fail "dkms install $old -k $K612 exited $rc, expected 10 (failed make)"; }
 
 # find_ko DIR NAME: the installed module file, whatever compression it has.
 find_ko() { find "$1" \( -name "$2.ko" -o -name "$2.ko.*" \) -print -quit; }
@@ -96,11 +95,11 @@ for k in "${KERNELS[@]}"; do
     ko=$(find_ko "$md" edu); [ -n "$ko" ] || fail "edu module not installed under $md"
     grep -q "^${ko#"$md"/}:" "$md/modules.dep" || fail "$md/modules.dep does not list ${ko#"$md"/}"
 done
-[ -n "$(find_ko "$T/lib/modules/$K61" only61)" ] || fail "only61 not installed for $K61"
-[ -z "$(find_ko "$T/lib/modules/$K612" only61)" ] || fail "only61 installed for $K612 although its build failed"
+[ -n "$(find_ko "$T/lib/modules/$K61" api612)" ] || fail "api612 not installed for $K61"
+[ -z "$(find_ko "$T/lib/modules/$K612" api612)" ] || fail "api612 installed for $K612 although its build failed"
 tdkms status >"$T/status" || fail "dkms status exited $?"
 grep -q "^edu/1.0, $K612, $ARCH: installed" "$T/status" || { cat "$T/status" >&2; fail "status does not show edu installed for $K612"; }
-grep -q "^only61/1.0, $K612" "$T/status" && { cat "$T/status" >&2; fail "status shows only61 for $K612"; }
+grep -q "^api612/1.0, $K612" "$T/status" && { cat "$T/status" >&2; fail "status shows api612 for $K612"; }
 
 # --- 3. initramfs per kernel --------------------------------------------------
 cat >"$T/init" <<'EOF'
@@ -126,7 +125,7 @@ else
     echo "EDU-BOUND=none"
 fi
 dmesg | grep -w edu | sed 's/^/EDU-DMESG: /'
-if modprobe only61 2>/dev/null; then echo "ONLY61=loaded"; else echo "ONLY61=absent"; fi
+if modprobe api612 2>/dev/null; then echo "API612=loaded"; else echo "API612=absent"; fi
 echo "GUEST-UPTIME=$(cut -d' ' -f1 /proc/uptime)"
 echo "BOOT-DONE"
 poweroff -f
@@ -166,7 +165,7 @@ boot() {
 marker() { sed -n "s/^$2=//p" "$1" | tail -n1; }
 
 check_boot() {
-    local k=$1 log=$2 only_want=$3 v
+    local k=$1 log=$2 old_want=$3 v
     grep -q "^BOOT-UP kernel=$k\$" "$log" || { tail -n 30 "$log" >&2; fail "$k: the guest did not come up"; }
     grep -q "^BOOT-DONE" "$log" || { tail -n 30 "$log" >&2; fail "$k: the guest init did not finish"; }
     v=$(marker "$log" EDU-MODPROBE); [ "$v" = ok ] || { cat "$log" >&2; fail "$k: modprobe edu: $v"; }
@@ -174,8 +173,8 @@ check_boot() {
     grep -q '^EDU-DMESG: .* edu device version 1\.0 bound' "$log" || { cat "$log" >&2; fail "$k: no 'bound' line from the driver in dmesg"; }
     v=$(marker "$log" EDU-IDENT); [ "$v" = 0x010000ed ] || { cat "$log" >&2; fail "$k: ident '$v', expected 0x010000ed"; }
     v=$(marker "$log" EDU-FACT); [ "$v" = 120 ] || { cat "$log" >&2; fail "$k: 5! read back as '$v', expected 120"; }
-    v=$(marker "$log" ONLY61); [ "$v" = "$only_want" ] || { cat "$log" >&2; fail "$k: only61 $v, expected $only_want"; }
-    echo "$k: edu bound $(marker "$log" EDU-BOUND), ident $(marker "$log" EDU-IDENT), 5! = $(marker "$log" EDU-FACT), only61 $v, guest uptime at the end $(marker "$log" GUEST-UPTIME) s"
+    v=$(marker "$log" API612); [ "$v" = "$old_want" ] || { cat "$log" >&2; fail "$k: api612 $v, expected $old_want"; }
+    echo "$k: edu bound $(marker "$log" EDU-BOUND), ident $(marker "$log" EDU-IDENT), 5! = $(marker "$log" EDU-FACT), api612 $v, guest uptime at the end $(marker "$log" GUEST-UPTIME) s"
 }
 
 for k in "${KERNELS[@]}"; do
@@ -189,5 +188,5 @@ for k in "${KERNELS[@]}"; do
         *)       check_boot "$k" "$T/console-$k.log.txt" absent ;;
     esac
 done
-echo "PASS: edu driver works on ${KERNELS[*]}; only61 absent on $K612 and the boot came up"
+echo "PASS: edu driver works on ${KERNELS[*]}; api612 absent on $K612 and the boot came up"
 exit 0
