@@ -22,13 +22,15 @@ ARCH=$(uname -m)
 
 # at_exit CMD: run the shell command CMD when the test exits, however it
 # exits (end of script, exit, fail, a TERM or an INT).  Commands run in the
-# order they were given; the test's exit status is kept.  Use it instead of
+# reverse order of their registration (the last set up is undone first,
+# e.g. a mount inside the root before the root is removed); the test's
+# exit status is kept.  Use it instead of
 # `trap ... EXIT`, which would replace the cleanups registered before.
 _at_exit=()
 at_exit() { _at_exit+=("$1"); }
 _run_at_exit() {
-    local rc=$? c
-    for c in "${_at_exit[@]}"; do eval "$c"; done
+    local rc=$? i
+    for ((i = ${#_at_exit[@]} - 1; i >= 0; i--)); do eval "${_at_exit[i]}"; done
     exit "$rc"
 }
 trap _run_at_exit EXIT

@@ -13,10 +13,12 @@ if [ -z "${DKMS_FULL_DISK_NS:-}" ]; then
 fi
 K=6.1.0-97-dkmstest
 mkroot "$K"
-trap 'for m in "$T/src" "$T/dkms" "$T/lib/modules/$K" "$T/tmp"; do umount "$m" 2>/dev/null; done; rm -rf "$T"' EXIT
 export TMPDIR="$T/tmp" DKMS_INITRAMFS_TOOL=/bin/false DKMS_BOOT_DIR="$T/boot" sign_file=/nonexistent
 mkdir -p "$TMPDIR" "$T/ksrc/include" "$T/orig"
-small() { mount -t tmpfs -o "size=$2" dkms-test "$1" || skip "cannot mount a tmpfs"; }
+small() {
+    mount -t tmpfs -o "size=$2" dkms-test "$1" || skip "cannot mount a tmpfs"
+    at_exit "umount $(printf %q "$1")"
+}
 roomy() { mount -o remount,size=64m "$1" || fail "remount $1"; }
 kd() { tdkms --kernelsourcedir "$T/ksrc" --no-depmod "$@"; }
 left() { find "$T/dkms" "$T/src" "$T/lib/modules" -name '.dkms-stage.*' 2>/dev/null; ls -A "$TMPDIR"; }

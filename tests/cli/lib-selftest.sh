@@ -57,14 +57,15 @@ case_rc 0 pipeline-true 'printf "x\n" | grep -q x || fail pipeline-true'
 # --- cleanups -----------------------------------------------------------------
 # mkroot's directory is removed whether the test passes or fails from a
 # subshell, and the exit status stays what it was; at_exit runs its
-# commands in order.
+# commands, the last registered first.
 case_rc 1 cleanup-fail 'mkroot; echo "$T" > root; echo x | while read -r l; do fail cleanup-fail; done'
 [ -s "$T/root" ] && [ ! -e "$(cat "$T/root")" ] || fail "mkroot's directory is left after a failed test"
 case_rc 0 cleanup-pass 'mkroot; echo "$T" > root2; touch "$T/file"'
 [ -s "$T/root2" ] && [ ! -e "$(cat "$T/root2")" ] || fail "mkroot's directory is left after a passed test"
 case_rc 3 at-exit 'at_exit "echo one >> order"; mkroot; at_exit "echo two >> order"; exit 3'
-[ "$(cat "$T/order")" = "one
-two" ] || fail "at_exit commands ran as: $(cat "$T/order")"
+# the last registered runs first
+[ "$(cat "$T/order")" = "two
+one" ] || fail "at_exit commands ran as: $(cat "$T/order")"
 # a TERM from outside (meson's timeout) ends the test, with its cleanups
 case_rc 1 at-exit-term 'at_exit "echo ran > term"; kill -TERM $$; echo REACHED' ""
 [ "$(cat "$T/term")" = ran ] || fail "at_exit commands did not run after a TERM"
