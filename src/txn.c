@@ -41,8 +41,9 @@ bool txn_moves(const struct txn *x, const char *from)
 	return false;
 }
 
-/* A copy of src, written with O_EXCL|O_NOFOLLOW into the private stage,
- * fsynced: a short write (a full disk) is an error. */
+/* A copy of src, written with O_EXCL|O_NOFOLLOW into the private stage:
+ * a short write (a full disk) is an error.  The commit syncs all staged
+ * files at once. */
 static int stage_file(const char *src, const char *path)
 {
 	int in = open(src, O_RDONLY | O_CLOEXEC);
@@ -53,7 +54,7 @@ static int stage_file(const char *src, const char *path)
 	close(in);
 	if (out < 0)
 		return r;
-	if (r == 0 && (fchmod(out, 0644) < 0 || fsync(out) < 0))
+	if (r == 0 && fchmod(out, 0644) < 0)
 		r = -errno;
 	if (close(out) < 0 && r == 0)
 		r = -errno;
@@ -94,6 +95,12 @@ static int move_file(const char *from, const char *to)
 	return r;
 }
 
+static bool same_parent(const char *a, const char *b)
+{
+	const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
+	return sa && sb && sa - a == sb - b && strncmp(a, b, (size_t)(sa - a)) == 0;
+}
+
 static void fsync_parent(const char *path)
 {
 	_cleanup_free_ char *dir = xstrndup(path, (size_t)(strrchr(path, '/') ? strrchr(path, '/') - path : 0));
@@ -132,11 +139,29 @@ static int do_op(struct txn *x, struct txn_op *op, size_t i)
 	return 0;
 }
 
+/* Every staged byte on disk before anything is renamed into place: one
+ * syncfs for the whole stage rather than an fsync per file. */
+static int sync_stage(const struct txn *x)
+{
+	int fd = open(x->stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = syncfs(fd) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
 int txn_commit(struct txn *x, const char **failed)
 {
+	int r = sync_stage(x);
+	if (r < 0) {
+		if (failed)
+			*failed = x->stage;
+		return r;
+	}
 	for (size_t i = 0; i < x->n_ops; i++) {
 		struct txn_op *op = &x->ops[i];
-		int r = do_op(x, op, i);
+		r = do_op(x, op, i);
 		if (r < 0) {
 			if (failed)
 				*failed = op->to;
@@ -146,8 +171,18 @@ int txn_commit(struct txn *x, const char **failed)
 		op->done = true;
 		fault_point("txn:step-done");
 	}
-	for (size_t i = 0; i < x->n_ops; i++)
-		fsync_parent(x->ops[i].to);
+	/* each directory that changed, once (there are few) */
+	_cleanup_free_ const char **dirs = xcalloc(x->n_ops + 1, sizeof(char *));
+	size_t nd = 0;
+	for (size_t i = 0; i < x->n_ops; i++) {
+		bool seen = false;
+		for (size_t j = 0; j < nd && !seen; j++)
+			seen = same_parent(x->ops[i].to, dirs[j]);
+		if (!seen) {
+			dirs[nd++] = x->ops[i].to;
+			fsync_parent(x->ops[i].to);
+		}
+	}
 	return 0;
 }
 
