@@ -13,7 +13,7 @@
 # its headers, so that the warning about missing headers and the
 # header_postinst.d hook are exercised too.
 #
-# Needs root, debootstrap and the Debian archive (deb.debian.org) through apt.
+# Needs root, debootstrap and the Debian archive this machine's apt uses.
 #   DKMS_APT_BUILDDIR         where our dkms is built with --prefix=/usr
 #                             (default /tmp/dkms-apt-build-<hash of SRCDIR>)
 #   DKMS_APT_REAL_INITRAMFS=1 let initramfs-tools build real initrds (slower;

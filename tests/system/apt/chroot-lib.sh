@@ -15,20 +15,49 @@
 # Environment:
 #   DKMS_TEST_CACHE   where base tarballs and downloaded .debs are kept
 #                     (default /var/cache/dkms-c-tests)
-#   DKMS_TEST_MIRROR  Debian mirror (default http://deb.debian.org/debian)
+#   DKMS_TEST_MIRROR  Debian archive to debootstrap from (default: the one
+#                     this machine's apt uses for bookworm, read from
+#                     /etc/apt/sources.list and sources.list.d/)
 #   DKMS_TEST_KEEP=1  keep the root after the test, for debugging
 #                     (it is still unmounted)
 
 CACHE=${DKMS_TEST_CACHE:-/var/cache/dkms-c-tests}
-MIRROR=${DKMS_TEST_MIRROR:-http://deb.debian.org/debian}
-SECURITY_MIRROR=${DKMS_TEST_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 SUITE=bookworm
+
+# host_apt_sources: this machine's apt sources, one "URI SUITE COMPONENTS"
+# a line, from the one-line (.list) and deb822 (.sources) formats.
+host_apt_sources() {
+    local f
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [ -f "$f" ] || continue
+        sed -n 's/^[[:space:]]*deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\?\([^[:space:]]\+\)[[:space:]]\+\([^[:space:]]\+\)[[:space:]]\+\(.*\)$/\2 \3 \4/p' "$f"
+    done
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [ -f "$f" ] || continue
+        awk 'function flush() { if (deb && uris != "") { n = split(uris, u, " "); m = split(suites, s, " ");
+                                for (i = 1; i <= n; i++) for (j = 1; j <= m; j++) print u[i], s[j], comps } 
+                                deb = 0; uris = suites = comps = "" }
+             /^[[:space:]]*$/ { flush(); next }
+             /^#/ { next }
+             tolower($1) == "types:" { deb = ($0 ~ /(^|[[:space:]])deb([[:space:]]|$)/) }
+             tolower($1) == "enabled:" && tolower($2) == "no" { deb = 0 }
+             tolower($1) == "uris:" { $1 = ""; uris = $0 }
+             tolower($1) == "suites:" { $1 = ""; suites = $0 }
+             tolower($1) == "components:" { $1 = ""; comps = $0 }
+             END { flush() }' "$f"
+    done
+}
+# The archive the host uses for a suite, e.g. bookworm or bookworm-security.
+host_archive() { host_apt_sources | awk -v s="$1" '$2 == s { print $1; exit }'; }
+MIRROR=${DKMS_TEST_MIRROR:-$(host_archive "$SUITE")}
+SECURITY_MIRROR=${DKMS_TEST_SECURITY_MIRROR:-$(host_archive "$SUITE-security")}
 # What a kernel module build and a kernel package install need, on top of
 # minbase.  Kernel images and headers themselves are installed by the tests.
 BASE_PKGS=${DKMS_TEST_BASE_PKGS:-gcc,make,libc6-dev,kmod,bc,patch,xz-utils,zstd,openssl,libkmod2,initramfs-tools,linux-base,libelf1,libssl3}
 
 chroot_need() {
     [ "$(id -u)" = 0 ] || skip "needs root"
+    [ -n "$MIRROR" ] || skip "this machine's apt has no $SUITE archive (or set DKMS_TEST_MIRROR)"
     command -v debootstrap >/dev/null || skip "debootstrap is not installed"
     command -v unshare >/dev/null || skip "unshare is not available"
     command -v chroot >/dev/null || skip "chroot is not available"
@@ -50,11 +79,10 @@ _base_tarball() {
 
 _write_apt_config() {
     local r=$1
-    cat >"$r/etc/apt/sources.list" <<EOF
-deb $MIRROR $SUITE main
-deb $MIRROR $SUITE-updates main
-deb $SECURITY_MIRROR $SUITE-security main
-EOF
+    # the host's own archives for this suite, as the host's apt has them
+    host_apt_sources | awk -v s="$SUITE" '$2 == s || index($2, s "-") == 1 { print "deb", $0 }' \
+        >"$r/etc/apt/sources.list"
+    [ -n "$MIRROR" ] && [ ! -s "$r/etc/apt/sources.list" ] && echo "deb $MIRROR $SUITE main" >"$r/etc/apt/sources.list"
     cat >"$r/etc/apt/apt.conf.d/90dkms-test" <<'EOF'
 APT::Install-Recommends "false";
 APT::Install-Suggests "false";
