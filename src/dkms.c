@@ -109,6 +109,7 @@ int dkms_read_conf(struct dkms *d, const char *m, const char *v, const struct ke
 	dkms_forget_conf(d);
 	struct conf_request rq = {
 		.s = &d->s, .module = m, .module_version = v, .t = t, .file = file, .directives = d->opt.directives,
+		.cache_tree = d->s.dkms_tree, .cache_read = d->conf_from_cache,
 	};
 	int r = module_conf_load(&rq, &d->conf);
 	if (r == -ENOENT) {

@@ -45,6 +45,7 @@ struct dkms {
 	/* the last dkms.conf read, reused as the reference does */
 	struct module_conf conf;
 	char *conf_key;
+	bool conf_from_cache; /* status: dkms.conf results bash made before (evalcache.h) */
 };
 
 /* Loads the settings and merges the command line into them.  Returns 0,

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "evalcache.h"
 #include "kernel.h"
 #include "log.h"
 
@@ -340,7 +341,7 @@ int module_conf_load(const struct conf_request *rq, struct module_conf *mc)
 		.deprecated = (char *const *)deprecated_vars,
 	};
 	struct shvars vars = {0};
-	int r = shell_eval(&e, &vars);
+	int r = rq->cache_tree ? shell_eval_cached(&e, rq->cache_tree, rq->cache_read, &vars) : shell_eval(&e, &vars);
 	if (r < 0) {
 		if (r != -EINVAL && r != -EFBIG)
 			error("Could not read %s: %s", rq->file, strerror(-r));

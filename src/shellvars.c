@@ -114,17 +114,39 @@ static int check_files(const struct shell_eval *e)
 	return 0;
 }
 
-int shell_eval(const struct shell_eval *e, struct shvars *out)
+int shell_eval_checked_fast(const struct shell_eval *e, struct shvars *out)
 {
 	int r = check_files(e);
 	if (r < 0)
 		return r;
 	const char *how = getenv("DKMS_SHELL_EVAL");
-	if (!how || !streq(how, "bash")) {
-		if (shell_eval_fast(e, out) == 0)
-			return 0;
+	if (how && streq(how, "bash"))
+		return -ENOTSUP;
+	return shell_eval_fast(e, out) == 0 ? 0 : -ENOTSUP;
+}
+
+int shell_eval(const struct shell_eval *e, struct shvars *out)
+{
+	int r = shell_eval_checked_fast(e, out);
+	return r == -ENOTSUP ? shell_eval_bash(e, out) : r;
+}
+
+void shvars_serialize(const struct shvars *vars, struct strbuf *out)
+{
+	for (size_t i = 0; i < vars->n; i++) {
+		const struct shvar *v = &vars->v[i];
+		for (size_t j = 0; j < v->n; j++) {
+			if (!v->vals[j])
+				continue;
+			strbuf_appendf(out, "%s", v->name);
+			strbuf_appendn(out, "", 1);
+			strbuf_appendf(out, "%zu", j);
+			strbuf_appendn(out, "", 1);
+			strbuf_append(out, v->vals[j]);
+			strbuf_appendn(out, "", 1);
+		}
 	}
-	return shell_eval_bash(e, out);
+	strbuf_appendn(out, "\0END\0", 5);
 }
 
 int shell_eval_bash(const struct shell_eval *e, struct shvars *out)

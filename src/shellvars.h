@@ -52,5 +52,11 @@ size_t shvars_size(const struct shvars *s, const char *name);  /* highest index 
 
 void shvars_set(struct shvars *s, const char *name, size_t idx, const char *value);
 
+/* shell_eval()'s checks and in-process reader alone: -ENOTSUP when the
+ * files need bash. */
+int shell_eval_checked_fast(const struct shell_eval *e, struct shvars *out);
+/* The driver's format, "NAME\0INDEX\0VALUE\0...\0END\0", from vars. */
+void shvars_serialize(const struct shvars *vars, struct strbuf *out);
+
 /* Parse the driver's output; exposed for unit tests. */
 int shvars_parse(const char *buf, size_t len, struct shvars *out);

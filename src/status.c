@@ -156,6 +156,8 @@ int action_status(struct dkms *d)
 	struct status_row *rows = NULL;
 	size_t n = 0;
 	size_t nk = strv_len(c->kernelver);
+	/* what bash made of a dkms.conf before serves again: no bash here */
+	d->conf_from_cache = true;
 	/* the reference reads each dkms.conf here with stderr silenced */
 	fflush(stderr);
 	int saved_err = dup(2);

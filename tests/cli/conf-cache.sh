@@ -1,0 +1,42 @@
+#!/bin/bash
+# A dkms.conf that only bash can read is evaluated once and kept
+# (src/evalcache.h): status then starts no bash at all and prints the same;
+# an edit of the file, or another kernel, is a miss and bash reads it again.
+. "$(dirname "$0")/../lib.sh"
+K1=6.1.0-88-dkmstest K2=6.12.0-88-dkmstest
+mkroot "$K1" "$K2"
+mkdir -p "$T/src/shellish-1.0" "$T/bin"
+cat > "$T/src/shellish-1.0/dkms.conf" <<'C'
+PACKAGE_NAME=shellish
+PACKAGE_VERSION=$(echo 1.0)
+name=shellish
+BUILT_MODULE_NAME[0]=${name}
+DEST_MODULE_LOCATION[0]=/updates
+if [[ $kernelver == 6.1.* ]]; then BUILT_MODULE_NAME[1]=extra; DEST_MODULE_LOCATION[1]=/updates; fi
+C
+echo "obj-m := shellish.o" > "$T/src/shellish-1.0/Makefile"
+# a bash that writes down that it was started
+printf '#!/bin/sh\necho started >> %q\nexec /bin/bash "$@"\n' "$T/bash.log" > "$T/bin/bash"
+chmod +x "$T/bin/bash"
+kd() { PATH="$T/bin:$PATH" tdkms "$@"; }
+started() { [ -e "$T/bash.log" ] && wc -l < "$T/bash.log" || echo 0; }
+
+expect_rc 0 kd add shellish/1.0
+[ "$(started)" -gt 0 ] || fail "the add did not use bash: the test would prove nothing"
+fake_built shellish 1.0 "$K1" shellish extra
+fake_built shellish 1.0 "$K2" shellish
+want=$(tdkms status)   # bash reads the file for each kernel
+[ "$want" = "shellish/1.0, $K1, $ARCH: built
+shellish/1.0, $K2, $ARCH: built" ] || fail "status: $want"
+rm -f "$T/bash.log"
+got=$(kd status)
+[ "$(started)" = 0 ] || fail "status started bash $(started) times with everything cached"
+[ "$got" = "$want" ] || fail "status from the cache differs: '$got' vs '$want'"
+got=$(kd status --json)
+[ "$(started)" = 0 ] || fail "status --json started bash"
+# an edit is a miss: bash again, and the new result
+sed -i 's/^name=shellish/name=renamed/' "$T/src/shellish-1.0/dkms.conf"
+kd status >/dev/null
+[ "$(started)" -gt 0 ] || fail "an edited dkms.conf was taken from the cache"
+ls "$T/dkms/.conf-cache" | grep -q . || fail "no cache entries in the tree"
+echo "status read a bash-only dkms.conf from the cache: no bash started"
