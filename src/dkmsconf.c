@@ -181,7 +181,7 @@ static int conf_module(const struct settings *s, struct module_conf *mc, size_t 
 static void conf_make(const struct conf_request *rq, struct module_conf *mc)
 {
 	const struct shvars *v = &mc->vars;
-	const char *k = rq->t->release, *ksrc = rq->t->headers_dir, *kconfig = rq->t->config;
+	const char *k = rq->t->release, *ksrc = rq->t->headers_dir;
 	const char *make = NULL;
 	if (str_empty(shvars_at(v, "MAKE_MATCH", 0)))
 		make = shvars_at(v, "MAKE", 0);
@@ -201,12 +201,12 @@ static void conf_make(const struct conf_request *rq, struct module_conf *mc)
 		free(mc->clean);
 		mc->clean = xasprintf("make -C %s M=%s clean", ksrc, build_dir);
 	}
-	if (kconfig && kconfig_enabled(kconfig, "CONFIG_CC_IS_CLANG")) {
+	if (rq->t->cc_is_clang) {
 		char *t = xasprintf("%s CC=clang", mc->make_command);
 		free(mc->make_command);
 		mc->make_command = t;
 	}
-	if (kconfig && kconfig_enabled(kconfig, "CONFIG_LD_IS_LLD")) {
+	if (rq->t->ld_is_lld) {
 		char *t = xasprintf("%s LD=ld.lld", mc->make_command);
 		free(mc->make_command);
 		mc->make_command = t;

@@ -21,6 +21,7 @@ struct kernel_target {
 	char *system_map;    /* <boot_dir>/System.map-<release> (may not exist) */
 	char *cc;            /* first word of CONFIG_CC_VERSION_TEXT, or NULL */
 	char *sig_hash;      /* CONFIG_MODULE_SIG_HASH, else "sha512" */
+	bool cc_is_clang, ld_is_lld; /* built with clang / linked with lld */
 };
 
 /* Resolves kernel release k on arch a with the settings (which carry the

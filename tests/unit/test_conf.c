@@ -137,7 +137,7 @@ static void test_from_vars(void **state)
 	free(s.running_distribution);
 	s.running_distribution = xstrdup("fedora");
 	struct kernel_target t = {.release = "6.1.0-56-amd64", .arch = "x86_64", .headers_dir = "/k",
-				  .config = "CONFIG_CC_IS_CLANG=y\nCONFIG_X=y\n"};
+				  .config = "CONFIG_CC_IS_CLANG=y\nCONFIG_X=y\n", .cc_is_clang = true};
 	struct conf_request rq = {.s = &s, .module = "m", .module_version = "1", .t = &t, .file = "dkms.conf"};
 	struct shvars v = {0};
 	shvars_set(&v, "PACKAGE_NAME", 0, "m");
