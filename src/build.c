@@ -414,6 +414,7 @@ int do_build(struct dkms *d, const char *m, const char *v, const struct kernel_t
 		close(b.devnull);
 	if (b.shim)
 		rm_rf(b.shim);
+	free(b.shim);
 	strv_free(b.env_pre);
 	strv_free(b.env_make);
 	sign_plan_free(&b.sp);

@@ -265,12 +265,14 @@ int dkms_lock(struct dkms *d)
 			return r;
 		}
 		info("Waiting for another dkms process to release %s ...", d->s.dkms_tree);
-		while (flock(fd, LOCK_EX) < 0) {
-			if (errno != EINTR) {
-				r = -errno;
+		/* polled, so that SIGINT or SIGTERM ends the wait */
+		while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			if ((errno != EWOULDBLOCK && errno != EINTR) || spawn_interrupted()) {
+				r = errno == EWOULDBLOCK || errno == EINTR ? -EINTR : -errno;
 				close(fd);
 				return r;
 			}
+			usleep(50 * 1000);
 		}
 	}
 	d->lock_fd = fd;

@@ -74,7 +74,8 @@ static char **kernel_modules_named(struct install *in, const char *name)
 {
 	if (!in->kos_ready) {
 		index_walk(in, in->t->modules_dir);
-		qsort(in->kos, in->n_kos, sizeof(*in->kos), ko_cmp);
+		if (in->n_kos)
+			qsort(in->kos, in->n_kos, sizeof(*in->kos), ko_cmp);
 		in->kos_ready = true;
 	}
 	_cleanup_free_ char *n1 = xasprintf("%s.ko", name);

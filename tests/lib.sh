@@ -59,6 +59,10 @@ need_ref() { [ -x "$REF_DKMS" ] || skip "reference dkms not found at $REF_DKMS";
 
 # mkroot [kernel...]: a throwaway root in $T with dkms/, src/ and
 # lib/modules/<kernel>/ for each kernel given; removed when the test exits.
+# need_root_dir: the helpers below write under $T; without mkroot they
+# would write into the machine's own /dkms, /src, /lib/modules.
+need_root_dir() { [ -n "${T:-}" ] && [ -d "$T" ] || fail "no throwaway root: call mkroot first"; }
+
 mkroot() {
     T=$(mktemp -d "${TMPDIR:-/tmp}/dkms-test.XXXXXX")
     at_exit "rm -rf $(printf %q "$T")"
@@ -68,6 +72,7 @@ mkroot() {
 
 # tdkms ARGS...: run our dkms against the throwaway root $T.
 tdkms() {
+    need_root_dir
     "$DKMS" --dkmstree "$T/dkms" --sourcetree "$T/src" --installtree "$T/lib/modules" "$@"
 }
 
@@ -76,6 +81,7 @@ tdkms() {
 # The reference keeps its signing key at /var/lib/dkms/mok.key whatever
 # --dkmstree says; the environment moves it into the throwaway root.
 tref() {
+    need_root_dir
     mok_signing_key="$T/dkms/mok.key" mok_certificate="$T/dkms/mok.pub" \
     "$REF_DKMS" --dkmstree "$T/dkms" --sourcetree "$T/src" --installtree "$T/lib/modules" --no-depmod "$@"
 }
@@ -83,6 +89,7 @@ tref() {
 # put_source DIR: copy a module source tree (with dkms.conf) into $T/src
 # under <PACKAGE_NAME>-<PACKAGE_VERSION>, echoing name/version.
 put_source() {
+    need_root_dir
     local d=$1 n v
     n=$(bash -c '. "$1/dkms.conf" >/dev/null 2>&1; echo "$PACKAGE_NAME"' _ "$d")
     v=$(bash -c '. "$1/dkms.conf" >/dev/null 2>&1; echo "$PACKAGE_VERSION"' _ "$d")
@@ -101,6 +108,7 @@ put_source() {
 # each MODULE (default M), installed to /updates, and a Makefile.  A test
 # appends the other directives it needs to the dkms.conf.
 fake_source() {
+    need_root_dir
     local n=$1 v=$2 i=0 m objs; shift 2
     mkdir -p "$T/src/$n-$v"
     {
@@ -120,6 +128,7 @@ fake_source() {
 # compiler or kernel headers are needed.  (Export sign_file=/nonexistent:
 # the file is not a module that could be signed.)
 script_source() {
+    need_root_dir
     local d=$T/src/$1-$2
     fake_source "$1" "$2"
     cat > "$d/build.sh"
@@ -131,6 +140,7 @@ script_source() {
 # $T/dkms/M/V/source -> $T/src/M-V (made by fake_source M V MODULE...
 # unless it has a dkms.conf already) and an empty build/.
 fake_added() {
+    need_root_dir
     local n=$1 v=$2
     [ -e "$T/src/$n-$v/dkms.conf" ] || fake_source "$@"
     mkdir -p "$T/dkms/$n/$v/build"
@@ -141,6 +151,7 @@ fake_added() {
 # leaves it: $T/dkms/M/V/K/A/module/MODULE.ko for each MODULE (default M),
 # saying "MODULE.ko of M/V for K", and log/make.log.
 fake_built() {
+    need_root_dir
     local n=$1 v=$2 k=$3 a=$ARCH m d; shift 3
     if [[ $k == */* ]]; then a=${k#*/} k=${k%%/*}; fi
     d=$T/dkms/$n/$v/$k/$a
@@ -153,6 +164,7 @@ fake_built() {
 # `dkms install` leaves it: the link $T/dkms/M/kernel-K-A -> V/K/A and a
 # copy of each built module in $T/lib/modules/K/updates/dkms/.
 fake_installed() {
+    need_root_dir
     local n=$1 v=$2 k=$3 a=$ARCH
     if [[ $k == */* ]]; then a=${k#*/} k=${k%%/*}; fi
     [ -d "$T/dkms/$n/$v/$k/$a/module" ] || fail "fake_installed: $n/$v is not built for $k/$a"
