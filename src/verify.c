@@ -20,6 +20,7 @@
 #include "tree.h"
 #include "txn.h"
 #include "uninstall.h"
+#include "util/spawn.h"
 #include "util/staged.h"
 
 /* What a problem belongs to; any field may be NULL. */
@@ -463,11 +464,12 @@ static void repair_reinstall(struct verify *vf, size_t first)
 }
 
 /* Fixes what needs no rebuild, then runs the commit point now, so that
- * the report can say whether the pending work got done.  Returns the
- * commit's result (0 or EX_INSTALL). */
+ * the report can say whether the pending work got done.  A signal stops
+ * it between two repairs; what is done stays.  Returns the commit's
+ * result (0 or EX_INSTALL). */
 static int repair(struct verify *vf)
 {
-	for (size_t i = 0; i < vf->n; i++) {
+	for (size_t i = 0; i < vf->n && !spawn_interrupted(); i++) {
 		struct verify_problem *p = &vf->p[i];
 		if (p->fix == VERIFY_FIX_REMOVE) {
 			p->tried = true;
