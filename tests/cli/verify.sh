@@ -32,6 +32,10 @@ mkmod() {
     mkdir -p "$T/dkms/$n/$v/$k/$ARCH/module" "$T/dkms/$n/$v/$k/$ARCH/log"
     for m in "$@"; do mkko "$T/dkms/$n/$v/$k/$ARCH/module/$m.ko$sfx" "$k" "$m"; done
 }
+# the kernels' own modules, as a real kernel has
+mkdir -p "$T/lib/modules/$K/kernel/drivers" "$T/lib/modules/$KX/kernel/drivers"
+mkko "$T/lib/modules/$K/kernel/drivers/foo.ko" "$K" foo
+mkko "$T/lib/modules/$KX/kernel/drivers/foo.ko.xz" "$KX" foo
 v() { tdkms verify "$@"; }
 # verify_reports KIND ARGS...: verify exits 12 and prints a KIND line
 verify_reports() {
