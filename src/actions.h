@@ -1,8 +1,10 @@
 /* The actions: one function each, called from main's table with the
  * run's context.  An action walks the kernels and modules of the command
  * and calls the steps (add.h, build.h, install.h, uninstall.h, unbuild.h);
- * it never runs depmod or the initramfs tool itself (commit.h).  Each
- * returns 0 or an exit code (exitcode.h). */
+ * it never runs depmod or the initramfs tool itself (commit.h), except
+ * verify --repair (verify.h), which calls the commit point before its
+ * report says whether the pending work got done.  Each returns 0 or an
+ * exit code (exitcode.h). */
 #pragma once
 
 #include "dkms.h"
@@ -19,3 +21,4 @@ int action_match(struct dkms *d);
 int action_mktarball(struct dkms *d);
 int action_ldtarball(struct dkms *d);
 int action_generate_mok(struct dkms *d);
+int action_verify(struct dkms *d);

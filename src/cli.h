@@ -58,7 +58,8 @@ struct cli {
 	bool verbose, no_depmod, no_initrd, modprobe_on_install, quiet;
 	bool rpm_safe_upgrade, symlink_modules, help, version;
 	bool debug; /* --debug: the caller turns verbose logging on */
-	bool json;  /* status --json (ours) */
+	bool json;  /* status --json, verify --json (ours) */
+	bool repair; /* verify --repair (ours) */
 	int quiet_at; /* argv index of the first -q; 0 when none */
 
 	struct cli_arg *args; /* see struct cli_arg */

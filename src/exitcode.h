@@ -11,7 +11,7 @@ enum dkms_exit {
 	EX_USAGE = 2,             /* unknown option or action; add: no source directory; ldtarball: no archive */
 	EX_SAME_KERNEL = 2,       /* match: the template kernel is the kernel */
 	EX_ALREADY_ADDED = 3,     /* add: the module/version is already in the tree */
-	EX_NOT_ADDED = 3,         /* uninstall, unbuild, remove, mktarball: not in the tree */
+	EX_NOT_ADDED = 3,         /* uninstall, unbuild, remove, mktarball, verify: not in the tree */
 	EX_ALREADY_BUILT = 3,     /* build: the <kernel>/<arch> directory exists */
 	EX_NO_CONF = 4,           /* dkms.conf cannot be read; more than one action */
 	EX_MULTIPLE_KERNELS = 4,  /* match: more than one -k */
@@ -32,6 +32,7 @@ enum dkms_exit {
 	EX_BUILD = 10,            /* make failed, or built for another kernel */
 	EX_MALFORMED_CONF = 10,   /* add from a directory: its dkms.conf is malformed */
 	EX_AUTOINSTALL = 11,      /* autoinstall: one or more modules failed */
+	EX_VERIFY_PROBLEMS = 12,  /* verify: problems found (and not all repaired) */
 	EX_EXCLUDED = 77,         /* BUILD_EXCLUSIVE does not match this kernel: not built */
 	EX_PRE_INSTALL = 101,     /* PRE_INSTALL failed, install aborted */
 };

@@ -36,6 +36,7 @@ static const struct cli_action actions[] = {
 	{"ldtarball", action_ldtarball, LOCKS},
 	{"status", action_status, STATUS_KERNELS},
 	{"generate_mok", action_generate_mok, NEEDS_ROOT | LOCKS},
+	{"verify", action_verify, STATUS_KERNELS | NO_ALL}, /* locks itself: shared, or exclusive to --repair */
 };
 
 /* The reference's setup_kernels_arches: --all means every kernel the
