@@ -173,6 +173,20 @@ fake_installed() {
     cp "$T/dkms/$n/$v/$k/$a/module/"*.ko "$T/lib/modules/$k/updates/dkms/"
 }
 
+# make_ko FILE KERNEL NAME: a module file that libkmod reads: an ELF
+# object whose .modinfo names KERNEL in its vermagic (ld and objcopy, no
+# compiler).  FILE ending in .xz is compressed as kernels do.
+make_ko() {
+    local d; d=$(mktemp -d "$(dirname "$1")/.make-ko.XXXXXX")
+    printf 'vermagic=%s SMP preempt mod_unload modversions \0name=%s\0' "$2" "$3" > "$d/modinfo"
+    (cd "$d" && ld -r -b binary -o modinfo.o modinfo) || { rm -rf "$d"; fail "ld"; }
+    case $1 in
+        *.xz) objcopy --rename-section .data=.modinfo "$d/modinfo.o" "${1%.xz}" && xz -f --check=crc32 "${1%.xz}" ;;
+        *) objcopy --rename-section .data=.modinfo "$d/modinfo.o" "$1" ;;
+    esac || { rm -rf "$d"; fail "objcopy"; }
+    rm -rf "$d"
+}
+
 # expect_rc WANT CMD...: run CMD, fail unless it exits with WANT.
 expect_rc() {
     local want=$1 rc=0; shift

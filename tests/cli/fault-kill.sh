@@ -9,7 +9,7 @@
 . "$(dirname "$0")/../lib.sh"
 K=6.1.0-96-dkmstest
 mkroot "$K"
-export TMPDIR="$T/tmp" DKMS_INITRAMFS_TOOL=/bin/false DKMS_BOOT_DIR="$T/boot" sign_file=/nonexistent
+export SRCDIR TMPDIR="$T/tmp" DKMS_INITRAMFS_TOOL=/bin/false DKMS_BOOT_DIR="$T/boot" sign_file=/nonexistent
 mkdir -p "$TMPDIR" "$T/ksrc/include" "$T/pristine"
 cat > "$T/pristine/dkms.conf" <<'C'
 PACKAGE_NAME=fk
@@ -18,13 +18,20 @@ BUILT_MODULE_NAME[0]=fk_a
 DEST_MODULE_LOCATION[0]=/updates
 BUILT_MODULE_NAME[1]=fk_b
 DEST_MODULE_LOCATION[1]=/updates
-MAKE[0]="echo a > fk_a.ko; echo b > fk_b.ko"
+MAKE[0]="./build.sh $kernelver"
 CLEAN=true
 STRIP[0]=no
 AUTOINSTALL=yes
 REMAKE_INITRD=yes
 C
 echo "obj-m := fk_a.o fk_b.o" > "$T/pristine/Makefile"
+# the "build": two module files whose vermagic names the kernel
+cat > "$T/pristine/build.sh" <<'S'
+#!/bin/bash
+. "$SRCDIR/tests/lib.sh"
+T=. make_ko fk_a.ko "$1" fk_a && T=. make_ko fk_b.ko "$1" fk_b
+S
+chmod +x "$T/pristine/build.sh"
 kd() { tdkms --kernelsourcedir "$T/ksrc" --no-depmod "$@"; }
 lib=$T/lib/modules/$K/updates/dkms
 built=$T/dkms/fk/1.0/$K/$ARCH/module
@@ -90,6 +97,7 @@ kills() {
         truth "$* rerun after $p"
         [ "$(kd status fk 2>&1)" = "$expect" ] || fail "$* after a kill at $p: status '$(kd status fk)', expected '$expect'"
         clean "$* after a kill at $p"
+        kd verify >"$T/out" 2>&1 || { cat "$T/out"; fail "$* after a kill at $p: verify found problems"; }
     done
     echo "$*: killed at $(echo $points | wc -w) points, each repaired by a rerun"
 }
@@ -113,4 +121,4 @@ tdkms --kernelsourcedir "$T/ksrc" status >/dev/null
 tdkms --kernelsourcedir "$T/ksrc" build fk/1.0 -k "$K" >"$T/out" 2>&1 || { cat "$T/out"; fail "next command"; }
 [ ! -e "$T/dkms/.pending" ] || fail "the next command did not finish the pending work"
 [ -f "$T/lib/modules/$K/modules.dep" ] || fail "depmod was not run by the next command"
-echo "$kills kills survived: status true after each, a rerun repaired each, nothing left behind"
+echo "$kills kills survived: status true after each, a rerun repaired each, nothing left behind, verify clean"

@@ -86,4 +86,5 @@ grep -q "No space left on device" "$T/out" || { cat "$T/out"; fail "ldtarball: t
 roomy "$TMPDIR"
 expect_rc 0 kd ldtarball "$T/big.tar.gz"
 [ "$(kd status big)" = "big/1.0, $K, $ARCH: built" ] || fail "ldtarball after the retry: $(kd status big)"
+kd verify >"$T/out" 2>&1 || { cat "$T/out"; fail "verify found problems after the retries"; }
 echo "full source tree, dkms tree, module tree and TMPDIR: each refused cleanly, each retried"

@@ -15,14 +15,7 @@ mkroot "$K" "$KX"
 printf 'kernel/drivers/foo.ko.xz:\n' > "$T/lib/modules/$KX/modules.dep"
 export DKMS_INITRAMFS_TOOL=/bin/false DKMS_BOOT_DIR="$T/boot"
 
-# mkko FILE KERNEL NAME: a module file whose vermagic names KERNEL
-mkko() {
-    printf 'vermagic=%s SMP preempt mod_unload modversions \0name=%s\0' "$2" "$3" > "$T/modinfo"
-    (cd "$T" && ld -r -b binary -o "$T/modinfo.o" modinfo) || fail "ld"
-    objcopy --rename-section .data=.modinfo "$T/modinfo.o" "$1" || fail "objcopy"
-    case $1 in *.xz) ;; *) return ;; esac
-    mv "$1" "${1%.xz}" && xz --check=crc32 "${1%.xz}"
-}
+mkko() { make_ko "$@"; }
 # mkmod NAME VERSION KERNEL MODULE...: registered (fake_added), and built
 # for KERNEL as modules whose vermagic names it (.ko.xz on $KX)
 mkmod() {
