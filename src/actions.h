@@ -21,4 +21,5 @@ int action_match(struct dkms *d);
 int action_mktarball(struct dkms *d);
 int action_ldtarball(struct dkms *d);
 int action_generate_mok(struct dkms *d);
+int action_cache(struct dkms *d);
 int action_verify(struct dkms *d);

@@ -15,6 +15,8 @@ const char *const framework_vars[] = {
 	/* settings of newer dkms releases, accepted with the same meaning */
 	"parallel_jobs", "post_transaction", "compress_gzip_opts", "compress_xz_opts",
 	"compress_zstd_opts", "build_environment",
+	/* ours */
+	"artifact_cache", "artifact_cache_size",
 	NULL,
 };
 
@@ -93,7 +95,8 @@ static void settings_defaults(struct settings *s, const char *root)
 	 * environment when framework.conf does not set them. */
 	const char *envs[][2] = {
 		{"parallel_jobs", NULL}, {"sign_file", NULL}, {"mok_signing_key", NULL},
-		{"mok_certificate", NULL}, {"post_transaction", NULL},
+		{"mok_certificate", NULL}, {"post_transaction", NULL}, {"artifact_cache", NULL},
+		{"artifact_cache_size", NULL},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(envs); i++)
 		envs[i][1] = getenv(envs[i][0]);
@@ -102,6 +105,8 @@ static void settings_defaults(struct settings *s, const char *root)
 	s->mok_signing_key = envs[2][1] ? xstrdup(envs[2][1]) : NULL;
 	s->mok_certificate = envs[3][1] ? xstrdup(envs[3][1]) : NULL;
 	s->post_transaction = envs[4][1] ? xstrdup(envs[4][1]) : NULL;
+	s->artifact_cache = xstrdup(envs[5][1] ? envs[5][1] : "");
+	s->artifact_cache_size = xstrdup(envs[6][1] ? envs[6][1] : "2G");
 
 	const char *addon = getenv("ADDON_MODULES_DIR");
 	if (!str_empty(addon)) {
@@ -158,6 +163,7 @@ int settings_load(struct settings *s, const char *root)
 		{"sign_file", &s->sign_file}, {"mok_signing_key", &s->mok_signing_key},
 		{"mok_certificate", &s->mok_certificate}, {"parallel_jobs", &s->parallel_jobs},
 		{"post_transaction", &s->post_transaction},
+		{"artifact_cache", &s->artifact_cache}, {"artifact_cache_size", &s->artifact_cache_size},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
 		const char *v = shvars_scalar(&vars, map[i].name);
@@ -175,7 +181,8 @@ void settings_free(struct settings *s)
 		&s->kernel_dir_base, &s->boot_dir, &s->tmp_location, &s->verbose,
 		&s->symlink_modules, &s->autoinstall_all_kernels, &s->modprobe_on_install,
 		&s->sign_file, &s->mok_signing_key, &s->mok_certificate, &s->parallel_jobs,
-		&s->post_transaction, &s->running_distribution, &s->addon_modules_dir,
+		&s->post_transaction, &s->artifact_cache, &s->artifact_cache_size,
+		&s->running_distribution, &s->addon_modules_dir,
 		&s->weak_modules, &s->current_kernel, &s->current_os, &s->machine,
 		&s->kernel_source_dir, &s->kernel_config,
 	};

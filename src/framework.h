@@ -21,6 +21,8 @@ struct settings {
 	char *sign_file, *mok_signing_key, *mok_certificate;
 	char *parallel_jobs;   /* "" means unlimited (-j) */
 	char *post_transaction;
+	char *artifact_cache;  /* where built modules are kept ("": off), artifact.h */
+	char *artifact_cache_size; /* its cap, e.g. "2G" */
 	char *running_distribution; /* debian, ubuntu, fedora, ... */
 	char *addon_modules_dir;
 	char *weak_modules;

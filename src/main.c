@@ -36,6 +36,7 @@ static const struct cli_action actions[] = {
 	{"ldtarball", action_ldtarball, LOCKS},
 	{"status", action_status, STATUS_KERNELS},
 	{"generate_mok", action_generate_mok, NEEDS_ROOT | LOCKS},
+	{"cache", action_cache, STATUS_KERNELS},
 	{"verify", action_verify, STATUS_KERNELS | NO_ALL}, /* locks itself: shared, or exclusive to --repair */
 };
 
