@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "add.h"
+#include "artifact.h"
 #include "compress.h"
 #include "kernel.h"
 #include "log.h"
@@ -363,6 +364,47 @@ static int check_products(struct build *b)
 }
 
 /* PRE_BUILD, clean, make, the checks, the collection, POST_BUILD, clean. */
+/* The artifact cache (artifact.h): true when the modules were taken from
+ * it, so that make need not run. */
+static bool from_cache(struct build *b, struct artifact_key *key)
+{
+	const char *cache = b->d->s.artifact_cache;
+	if (str_empty(cache))
+		return false;
+	_cleanup_free_ char *source_dir = xasprintf("%s/%s/%s/source", b->d->s.dkms_tree, b->m, b->v);
+	if (artifact_key(key, source_dir, b->mc, b->mc->make_command, b->env_make, b->t) < 0)
+		return false;
+	if (artifact_fetch(cache, key, b->mc, b->t, b->build_dir) < 0) {
+		debug("Not in the artifact cache (%s): building.", key->hex);
+		return false;
+	}
+	info("Taken from the artifact cache %s (%.12s): make not run.", cache, key->hex);
+	int fd = open(b->log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		dprintf(fd, "DKMS make.log for %s-%s for kernel %s (%s)\nThe modules were taken from the artifact cache %s, entry %s.\n",
+			b->m, b->v, b->t->release, b->t->arch, cache, key->hex);
+		close(fd);
+	}
+	return true;
+}
+
+/* clean, make, and the check of what make produced, which then goes into
+ * the artifact cache. */
+static int make_modules(struct build *b, const struct artifact_key *key)
+{
+	info("Cleaning build area...");
+	dkms_run_shell(b->clean, b->build_dir, b->devnull, b->env_make);
+	int r;
+	if ((r = run_make(b)) || (r = check_products(b)))
+		return r;
+	const char *cache = b->d->s.artifact_cache;
+	if (!str_empty(cache) && key->hex[0])
+		artifact_store(cache, key, b->mc, b->build_dir, artifact_parse_size(b->d->s.artifact_cache_size));
+	return 0;
+}
+
+/* PRE_BUILD, make (or the artifact cache), the collection, POST_BUILD,
+ * clean. */
 static int compile(struct build *b)
 {
 	const struct kernel_target *t = b->t;
@@ -380,19 +422,21 @@ static int compile(struct build *b)
 	info_blank();
 	info("Building module:");
 	b->clean = with_vars(b, b->mc->clean);
-	info("Cleaning build area...");
 	b->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	dkms_run_shell(b->clean, b->build_dir, b->devnull, b->env_make);
+	struct artifact_key key = {{0}};
+	bool hit = from_cache(b, &key);
 	int r;
-	if ((r = run_make(b)) || (r = check_products(b)))
+	if (!hit && (r = make_modules(b, &key)))
 		return r;
 	fault_point("build:made");
 	if ((r = collect_modules(b)))
 		return r;
 	fault_point("build:collected");
 	run_module_script(b->d, "post_build", b->mc->post_build, b->m, b->v, "build", b->env_make);
-	info("Cleaning build area...");
-	dkms_run_shell(b->clean, b->build_dir, b->devnull, b->env_make);
+	if (!hit) {
+		info("Cleaning build area...");
+		dkms_run_shell(b->clean, b->build_dir, b->devnull, b->env_make);
+	}
 	rm_rf(b->build_dir);
 	return 0;
 }
