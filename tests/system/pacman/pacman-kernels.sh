@@ -114,6 +114,7 @@ makepkg_cached() {
     PKGDIR=$PKGCACHE/$name-$key
     if [ -d "$PKGDIR" ]; then
         step "$name: the packages made before (${PKGDIR##*/})"
+        touch "$PKGDIR"    # (used last: kept longest)
         return 0
     fi
     step "makepkg $name"
@@ -132,9 +133,10 @@ makepkg_cached() {
     mv "$b"/*.pkg.tar.zst "$PKGDIR.new/"
     chown -R root:root "$PKGDIR.new"
     rm -rf "$b"
-    # Packages made from older inputs are of no more use.
-    for f in "$PKGCACHE/$name"-*; do [ "$f" = "$PKGDIR.new" ] || rm -rf "$f"; done
     mv "$PKGDIR.new" "$PKGDIR"
+    # The packages of the three inputs used last are kept (a tree, a branch
+    # of it, and back); older ones go.
+    ls -dt "$PKGCACHE/$name"-* | tail -n +4 | while IFS= read -r f; do rm -rf "$f"; done
 }
 
 # reproducible_tar DIR PREFIX OUT: the files named (NUL-separated) on stdin,
@@ -159,7 +161,7 @@ version=$(sed -n "s/^ *version: *'\([^']*\)'.*/\1/p" "$SRCDIR/meson.build" | hea
 mkdir "$W/in/dkms-c"
 cp "$SRCDIR/dist/arch/PKGBUILD" "$W/in/dkms-c/"
 # The files of the tree: git's (tracked, or new and not ignored), else all
-# but .git and build directories.
+# but .git and the build directories at the top.
 if git -C "$SRCDIR" -c safe.directory="$SRCDIR" rev-parse --git-dir >/dev/null 2>&1; then
     git -C "$SRCDIR" -c safe.directory="$SRCDIR" ls-files -z --cached --others --exclude-standard >"$W/files.all" ||
         fail "git ls-files failed in $SRCDIR"
@@ -167,7 +169,7 @@ if git -C "$SRCDIR" -c safe.directory="$SRCDIR" rev-parse --git-dir >/dev/null 2
         if [ -e "$SRCDIR/$f" ] || [ -L "$SRCDIR/$f" ]; then printf '%s\0' "$f"; fi   # (not deleted)
     done <"$W/files.all" >"$W/files"
 else
-    (cd "$SRCDIR" && find . -name .git -prune -o -name 'build*' -prune -o \( -type f -o -type l \) -printf '%P\0') >"$W/files"
+    (cd "$SRCDIR" && find . -path ./.git -prune -o -path './build*' -prune -o \( -type f -o -type l \) -printf '%P\0') >"$W/files"
 fi
 reproducible_tar "$SRCDIR" "dkms-c-$version" "$W/in/dkms-c/dkms-c-$version.tar.xz" <"$W/files" ||
     fail "could not make the source tarball of $SRCDIR"
