@@ -17,8 +17,10 @@
 #                  /usr/src/NAME-VERSION/, depending on dkms
 #                  (tests/system/pacman/drivers/PKGBUILD)
 # pacman runs with --sysroot: it chroots into the root first, so it reads
-# the root's pacman.conf and database and runs the hooks in there, as it
-# would on the machine itself.
+# the root's pacman.conf, database and hooks and runs the hooks in there, as
+# it would on the machine itself.  (With --root, pacman 6.0 also runs the
+# root's hooks chrooted into it, but reads this machine's pacman.conf and
+# /etc/pacman.d/hooks/.)  The root and makepkg's work are in memory.
 #
 # The steps, and what a user's machine should have after each:
 #   install dkms-c                 the hooks are in place; dkms runs
@@ -36,7 +38,7 @@
 # (scripts/setup-deps.sh --system), and the Debian archive this machine's
 # apt uses.  The packages are kept in $DKMS_TEST_CACHE/pacman/ (under a hash
 # of what they are made from), the kernel's .debs in $DKMS_TEST_CACHE/debs/.
-#   DKMS_TEST_KEEP=1   keep the root afterwards
+#   DKMS_TEST_KEEP=1   keep the root afterwards (it is then made on disk)
 . "$(dirname "$0")/../../lib.sh"
 . "$SRCDIR/tests/system/apt/chroot-lib.sh"
 chroot_need
