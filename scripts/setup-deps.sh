@@ -12,7 +12,10 @@ pkgs=(meson ninja-build pkg-config gcc make libc6-dev libcmocka-dev
       libssl-dev openssl bash patch xz-utils zstd gzip file binutils
       bc flex bison libelf-dev python3 diffutils)
 for k in $KERNELS; do pkgs+=("linux-headers-$k"); done
-[ "${1:-}" = --system ] && pkgs+=(debootstrap qemu-system-x86 busybox-static cpio debhelper dpkg-dev fakeroot)
+# --system: the system tests' tools; pacman, makepkg and bsdtar (which
+# Debian's makepkg uses without depending on it) for tests/system/pacman.
+[ "${1:-}" = --system ] && pkgs+=(debootstrap qemu-system-x86 busybox-static cpio debhelper dpkg-dev fakeroot
+                                 pacman-package-manager makepkg libarchive-tools)
 
 missing=()
 for p in "${pkgs[@]}"; do
