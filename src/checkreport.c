@@ -168,9 +168,9 @@ static void text_module(struct strbuf *out, const struct check_module *cm)
 		strbuf_appendf(out, "    initramfs: %s\n", tri_word(cm->initramfs, "holds it", "does not hold it"));
 }
 
-static void text_secure_boot(struct strbuf *out, const struct secure_boot *sb)
+/* Where our signing key stands, when Secure Boot makes it matter. */
+static void text_key(struct strbuf *out, const struct secure_boot *sb)
 {
-	strbuf_appendf(out, "Secure Boot: %s", sb_state_name(sb->state));
 	if (!sb->cert_exists)
 		strbuf_append(out, "; there is no DKMS signing certificate yet (dkms generate_mok makes one)");
 	else if (sb->key_enrolled == 1)
@@ -184,6 +184,13 @@ static void text_secure_boot(struct strbuf *out, const struct secure_boot *sb)
 			       sb->cert, sb->cert);
 	else
 		strbuf_appendf(out, "; whether the DKMS signing certificate %s is enrolled is unknown", sb->cert);
+}
+
+static void text_secure_boot(struct strbuf *out, const struct secure_boot *sb)
+{
+	strbuf_appendf(out, "Secure Boot: %s", sb_state_name(sb->state));
+	if (sb->state != SB_DISABLED)
+		text_key(out, sb);
 	strbuf_append(out, "\n");
 }
 
