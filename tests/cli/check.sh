@@ -72,22 +72,29 @@ expect_line() { # expect_line KERNEL PATTERN: the kernel's verdict line matches
 $(cat "$T/out")"
 }
 
-# jq_ PYTHON-EXPRESSION: evaluated with j = check --json's output of $T/out
-jq_() {
-    python3 -c 'import json, sys
+# expect_json EXPRESSION WANT [EXPRESSION WANT]...: each Python expression,
+# evaluated with j = the JSON in $T/out (and mod(kernel, name), a module of
+# check --json), gives WANT (strings as they are, the rest as JSON); one
+# python for them all.
+expect_json() {
+    local got i=0 want=()
+    while [ $# -gt 0 ]; do want+=("$1" "$2"); shift 2; done
+    got=$(python3 -c 'import json, sys
 j = json.load(open(sys.argv[1]))
 def mod(k, name):
     ks = [x for x in j["kernels"] if x["kernel"] == k]
     ms = [m for m in ks[0]["modules"] if m["name"] == name] if ks else []
     return ms[0] if ms else None
-r = eval(sys.argv[2])
-print(json.dumps(r) if not isinstance(r, str) else r)' "$T/out" "$1"
-}
-expect_json() { # expect_json EXPRESSION WANT
-    local got
-    got=$(jq_ "$1") || fail "$CASE: cannot evaluate $1 on: $(cat "$T/out")"
-    [ "$got" = "$2" ] || fail "$CASE: $1 is $got, expected $2:
+for e in sys.argv[2::2]:
+    r = eval(e)
+    print(r if isinstance(r, str) else json.dumps(r))' "$T/out" "${want[@]}") ||
+        fail "$CASE: cannot evaluate the expressions on: $(cat "$T/out")"
+    while IFS= read -r line; do
+        [ "$line" = "${want[i + 1]}" ] || fail "$CASE: ${want[i]} is $line, expected ${want[i + 1]}:
 $(cat "$T/out")"
+        i=$((i + 2))
+    done <<<"$got"
+    [ "$i" = "${#want[@]}" ] || fail "$CASE: not every expression gave a value: $got"
 }
 
 # The fields docs/check-json.md promises, of the right types, everywhere.
@@ -141,12 +148,13 @@ grep -qx "    needed by: PCI 1234:11e8 (0000:00:04.0) bound to edu" "$T/out" || 
 grep -q $'\033' "$T/out" && fail "$CASE: colour in output that is not a terminal"
 run_check 0 --json
 check_schema
-expect_json 'mod("'"$K1"'", "edu")["state"]' installed
-expect_json 'mod("'"$K1"'", "edu")["verified"]' true
-expect_json 'mod("'"$K1"'", "edu")["will_load"]' true
-expect_json 'mod("'"$K1"'", "edu")["devices"]' '["PCI 1234:11e8 (0000:00:04.0) bound to edu"]'
-expect_json 'j["secure_boot"]' '{"state": "disabled", "key_enrolled": false, "key_pending": false, "certificate": null}'
-expect_json '[k["kernel"] for k in j["kernels"]]' "[\"$K2\", \"$K1\"]"
+expect_json \
+    'mod("'"$K1"'", "edu")["state"]' installed \
+    'mod("'"$K1"'", "edu")["verified"]' true \
+    'mod("'"$K1"'", "edu")["will_load"]' true \
+    'mod("'"$K1"'", "edu")["devices"]' '["PCI 1234:11e8 (0000:00:04.0) bound to edu"]' \
+    'j["secure_boot"]' '{"state": "disabled", "key_enrolled": false, "key_pending": false, "certificate": null}' \
+    '[k["kernel"] for k in j["kernels"]]' "[\"$K2\", \"$K1\"]"
 run_check 0 -k "$K1"
 [ "$(head -n 1 "$T/out")" = "$K1: ready" ] && ! grep -q "^$K2" "$T/out" || fail "$CASE: -k: $(cat "$T/out")"
 
@@ -179,23 +187,24 @@ grep -q "pci_enable_foo" "$rec.log" || fail "$CASE: the log was not kept"
 # status keeps the reference's lines: a failed build is not a row there
 [ "$(tdkms status)" = "edu/1.0, $K1, $ARCH: installed" ] || fail "$CASE: status: $(tdkms status)"
 tdkms status --json >"$T/out"
-expect_json '[r["state"] for r in j]' '["installed", "failed"]'
-expect_json '[r for r in j if r["state"] == "failed"][0]["first_error"]' \
-    "edu.c:12:5: error: implicit declaration of function 'pci_enable_foo'"
-expect_json '[r for r in j if r["state"] == "failed"][0]["kernel"]' "$K2"
-expect_json '[r for r in j if r["state"] == "failed"][0]["log"]' "$rec.log"
+expect_json \
+    '[r["state"] for r in j]' '["installed", "failed"]' \
+    '[r for r in j if r["state"] == "failed"][0]["first_error"]' "edu.c:12:5: error: implicit declaration of function 'pci_enable_foo'" \
+    '[r for r in j if r["state"] == "failed"][0]["kernel"]' "$K2" \
+    '[r for r in j if r["state"] == "failed"][0]["log"]' "$rec.log"
 run_check 13
 expect_line "$K2" "^$K2: degraded — edu \(PCI 1234:11e8\) will not work: edu/1.0 failed to build: edu.c:12:5: error: implicit declaration of function 'pci_enable_foo'\$"
 expect_line "$K1" "^$K1: ready\$"
 grep -q "log: $rec.log" "$T/out" || fail "$CASE: no log named: $(cat "$T/out")"
 run_check 13 --json
 check_schema
-expect_json 'mod("'"$K2"'", "edu")["state"]' failed
-expect_json 'mod("'"$K2"'", "edu")["exit_code"]' 10
-expect_json 'mod("'"$K2"'", "edu")["log"]' "$rec.log"
-expect_json 'mod("'"$K2"'", "edu")["stale"]' false
-expect_json 'mod("'"$K2"'", "edu")["devices"]' '["PCI 1234:11e8 (0000:00:04.0) bound to edu"]'
-expect_json '[k["verdict"] for k in j["kernels"]]' '["degraded", "ready"]'
+expect_json \
+    'mod("'"$K2"'", "edu")["state"]' failed \
+    'mod("'"$K2"'", "edu")["exit_code"]' 10 \
+    'mod("'"$K2"'", "edu")["log"]' "$rec.log" \
+    'mod("'"$K2"'", "edu")["stale"]' false \
+    'mod("'"$K2"'", "edu")["devices"]' '["PCI 1234:11e8 (0000:00:04.0) bound to edu"]' \
+    '[k["verdict"] for k in j["kernels"]]' '["degraded", "ready"]'
 CASE="failed: the source changed since"
 echo "# a fix" >>"$T/src/edu-1.0/build.sh"
 run_check 13 --json
@@ -235,11 +244,12 @@ expect_line "$K2" "^$K2: degraded — edu \(PCI 1234:11e8\) will not work: edu/1
 grep -q "quiet" "$T/out" && fail "$CASE: a module nothing asks for is listed: $(cat "$T/out")"
 run_check 13 -k "$K2" --json
 check_schema
-expect_json 'mod("'"$K2"'", "edu")["state"]' missing-headers
-expect_json "\"$K2\" in mod(\"$K2\", \"edu\")[\"headers_package\"]" true
-expect_json 'mod("'"$K2"'", "k61only")["state"]' excluded
-expect_json 'bool(mod("'"$K2"'", "k61only")["exclude_reason"])' true
-expect_json 'mod("'"$K2"'", "k61only")["devices"]' '["USB 046d:c52b (1-1:1.0), no driver bound"]'
+expect_json \
+    'mod("'"$K2"'", "edu")["state"]' missing-headers \
+    "\"$K2\" in mod(\"$K2\", \"edu\")[\"headers_package\"]" true \
+    'mod("'"$K2"'", "k61only")["state"]' excluded \
+    'bool(mod("'"$K2"'", "k61only")["exclude_reason"])' true \
+    'mod("'"$K2"'", "k61only")["devices"]' '["USB 046d:c52b (1-1:1.0), no driver bound"]'
 # with headers, it is "not built yet"
 mkdir -p "$T/hdr/include"
 run_check 13 -k "$K2" --kernelsourcedir "$T/hdr" --json
@@ -251,9 +261,10 @@ echo 'AUTOINSTALL=yes' >>"$T/src/ghost-2.0/dkms.conf"
 run_check 14 -k "$K2"
 expect_line "$K2" "^$K2: unknown — ghost/2.0 was not built: .*, and which devices it drives is unknown \(no built copy of it\)\$"
 run_check 14 -k "$K2" --json
-expect_json 'mod("'"$K2"'", "ghost")["aliases_known"]' false
-expect_json 'mod("'"$K2"'", "ghost")["devices"]' '[]'
-expect_json 'mod("'"$K2"'", "edu")["devices"]' '[]'
+expect_json \
+    'mod("'"$K2"'", "ghost")["aliases_known"]' false \
+    'mod("'"$K2"'", "ghost")["devices"]' '[]' \
+    'mod("'"$K2"'", "edu")["devices"]' '[]'
 
 # ---- Secure Boot ------------------------------------------------------------
 EFI_GLOBAL=8be4df61-93ca-11d2-aa0d-00e098032b8c
@@ -296,9 +307,10 @@ run_check 13 -k "$K1"
 expect_line "$K1" "^$K1: degraded — edu \(PCI 1234:11e8\) will not work: edu/1.0 will not load: it is not signed and Secure Boot is enabled\$"
 run_check 13 -k "$K1" --json
 check_schema
-expect_json 'mod("'"$K1"'", "edu")["will_load"]' false
-expect_json 'mod("'"$K1"'", "edu")["signed_by"]' null
-expect_json 'j["secure_boot"]["state"]' enabled
+expect_json \
+    'mod("'"$K1"'", "edu")["will_load"]' false \
+    'mod("'"$K1"'", "edu")["signed_by"]' null \
+    'j["secure_boot"]["state"]' enabled
 CASE="Secure Boot on, but shim's validation off"
 printf '\x06\x00\x00\x00\x01' >"$T/efi/efivars/MokSBStateRT-$SHIM"
 run_check 0 -k "$K1"
@@ -313,10 +325,11 @@ done
 modinfo -F signer "$T/lib/modules/$K1/updates/dkms/edu.ko" | grep -qx "DKMS module signing key" ||
     fail "$CASE: libkmod does not see the signature"
 run_check 13 -k "$K1" --json
-expect_json 'mod("'"$K1"'", "edu")["signed_by"]' "DKMS module signing key"
-expect_json 'mod("'"$K1"'", "edu")["will_load"]' false
-expect_json 'j["secure_boot"]["key_enrolled"]' false
-expect_json 'j["secure_boot"]["certificate"]' "$T/dkms/mok.pub"
+expect_json \
+    'mod("'"$K1"'", "edu")["signed_by"]' "DKMS module signing key" \
+    'mod("'"$K1"'", "edu")["will_load"]' false \
+    'j["secure_boot"]["key_enrolled"]' false \
+    'j["secure_boot"]["certificate"]' "$T/dkms/mok.pub"
 run_check 13 -k "$K1"
 grep -q "^Secure Boot: enabled; .* is not enrolled (mokutil --import $T/dkms/mok.pub" "$T/out" ||
     fail "$CASE: $(cat "$T/out")"
@@ -344,14 +357,16 @@ expect_line "$K1" "will not load: it is signed with key [0-9A-F:]+, which is not
 CASE="efivars unreadable, the key in the kernel's key list"
 rm -r "$T/efi/efivars"
 run_check 14 -k "$K1" --json
-expect_json 'j["secure_boot"]["state"]' unknown
-expect_json 'mod("'"$K1"'", "edu")["will_load"]' null
+expect_json \
+    'j["secure_boot"]["state"]' unknown \
+    'mod("'"$K1"'", "edu")["will_load"]' null
 skid=$(openssl x509 -inform DER -in "$T/dkms/mok.pub" -noout -ext subjectKeyIdentifier | tail -n 1 | tr -d ' :' | tr 'A-F' 'a-f')
 echo "1a2b3c4d I------ 1 perm 1f030000 0 0 asymmetri DKMS module signing key: $skid: X509.rsa ${skid:32} []" \
     >"$T/proc-keys"
 run_check 0 -k "$K1" --json
-expect_json 'j["secure_boot"]["key_enrolled"]' true
-expect_json 'mod("'"$K1"'", "edu")["will_load"]' true
+expect_json \
+    'j["secure_boot"]["key_enrolled"]' true \
+    'mod("'"$K1"'", "edu")["will_load"]' true
 
 # ---- REMAKE_INITRD: is it in the initramfs? -------------------------------
 CASE="initramfs"
