@@ -69,8 +69,12 @@ static char *headers_package(const struct settings *s, const char *k)
 		return xasprintf("linux-headers-%s", k);
 	_cleanup_free_ char *pkgbase_file = xasprintf("%s/%s/pkgbase", s->install_tree, k);
 	_cleanup_free_ char *pkgbase = NULL;
-	if (read_file(pkgbase_file, &pkgbase, NULL) == 0 && (pkgbase[strcspn(pkgbase, "\n")] = '\0', *pkgbase))
-		return xasprintf("%s-headers", pkgbase); /* Arch */
+	if (read_file(pkgbase_file, &pkgbase, NULL) == 0) {
+		/* Arch: the kernel package's name, and its headers' */
+		pkgbase[strcspn(pkgbase, "\n")] = '\0';
+		if (name_is_plain(pkgbase))
+			return xasprintf("%s-headers", pkgbase);
+	}
 	if (startswith(dist, "arch"))
 		return xstrdup("linux-headers");
 	const char *flavour = strrchr(k, '-');
@@ -149,21 +153,28 @@ static char *expected_version(struct dkms *d, const char *m, const struct kernel
 
 /* ---- module files, devices -------------------------------------------- */
 
-/* A file of module `name` in m/v's build for "<kernel>/<arch>" ka, or NULL. */
-static char *module_file_in(const struct settings *s, const char *m, const char *v, const char *ka, const char *name)
+/* <dir>/<name>.ko, compressed or not, or NULL. */
+static char *module_file_at(const char *dir, const char *name)
 {
 	static const char *const suffixes[] = {".xz", ".zst", ".gz"};
-	_cleanup_free_ char *dir = xasprintf("%s/%s/%s/%s/module", s->dkms_tree, m, v, ka);
 	char *found = NULL;
 	for (size_t x = 0; x < ARRAY_SIZE(suffixes) && !found; x++)
 		found = find_module_file(dir, name, suffixes[x]);
 	return found;
 }
 
-/* A built file of module `name` of m, to read its aliases from: m/v's
- * build for this kernel, else for another kernel, else another version's
- * build.  NULL when there is none. */
-static char *any_module_file(struct check_ctx *cx, const char *m, const char *v, const char *name)
+/* A file of module `name` in m/v's build for "<kernel>/<arch>" ka, or NULL. */
+static char *module_file_in(const struct settings *s, const char *m, const char *v, const char *ka, const char *name)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/%s/%s/%s/module", s->dkms_tree, m, v, ka);
+	return module_file_at(dir, name);
+}
+
+/* A file of module `name` of m, to read its aliases from: m/v's build for
+ * this kernel, else for another kernel, else another version's build,
+ * else the copy installed (at dest, below the kernel's directory) for
+ * another kernel.  NULL when there is none. */
+static char *any_module_file(struct check_ctx *cx, const char *m, const char *v, const char *name, const char *dest)
 {
 	const struct settings *s = &cx->d->s;
 	_cleanup_free_ char *own = xasprintf("%s/%s", cx->t->release, cx->t->arch);
@@ -179,15 +190,22 @@ static char *any_module_file(struct check_ctx *cx, const char *m, const char *v,
 				found = module_file_in(s, m, vers[i], kas[j], name);
 		}
 	}
+	_cleanup_strv_ char **kernels = found ? NULL : dir_list(s->install_tree);
+	for (size_t i = 0; kernels && kernels[i] && !found; i++) {
+		_cleanup_free_ char *dir = xasprintf("%s/%s%s", s->install_tree, kernels[i], dest);
+		if (!streq(kernels[i], cx->t->release))
+			found = module_file_at(dir, name);
+	}
 	return found;
 }
 
 /* The aliases of the module file at path (NULL: a built one of m) added
  * to *aliases; false when no file says. */
-static bool add_aliases(struct check_ctx *cx, const struct check_module *cm, const char *name, const char *path,
-			char ***aliases)
+static bool add_aliases(struct check_ctx *cx, const struct check_module *cm, const struct conf_module *mod,
+			const char *path, char ***aliases)
 {
-	_cleanup_free_ char *found = path ? NULL : any_module_file(cx, cm->name, cm->version, name);
+	_cleanup_free_ char *found = path ? NULL
+		: any_module_file(cx, cm->name, cm->version, mod->dest_name, mod->dest_location);
 	struct modfile_info mi;
 	if ((!path && !found) || modfile_read(path ? path : found, &mi) < 0)
 		return false;
@@ -205,8 +223,8 @@ static void hardware_facts(struct check_ctx *cx, const struct module_conf *mc, s
 	for (size_t i = 0; mc && i < mc->n_mods; i++) {
 		_cleanup_free_ char *inst = cm->state == CHECK_INSTALLED
 			? installed_module_path(cx->d, mc, i, cm->name, cx->t) : NULL;
-		if (!add_aliases(cx, cm, mc->mods[i].dest_name, inst, &aliases) &&
-		    (!inst || !add_aliases(cx, cm, mc->mods[i].dest_name, NULL, &aliases)))
+		if (!add_aliases(cx, cm, &mc->mods[i], inst, &aliases) &&
+		    (!inst || !add_aliases(cx, cm, &mc->mods[i], NULL, &aliases)))
 			cm->aliases_known = false;
 	}
 	for (size_t i = 0; i < cx->devs->n; i++) {

@@ -265,6 +265,12 @@ expect_json \
     'mod("'"$K2"'", "ghost")["aliases_known"]' false \
     'mod("'"$K2"'", "ghost")["devices"]' '[]' \
     'mod("'"$K2"'", "edu")["devices"]' '[]'
+CASE="never built here, but a copy installed for another kernel says which devices it drives"
+mkko "$T/lib/modules/$K1/updates/dkms/ghost.ko" "$K1" 'usb:v046DpC52B*'
+run_check 13 -k "$K2" --json
+expect_json \
+    'mod("'"$K2"'", "ghost")["aliases_known"]' true \
+    'mod("'"$K2"'", "ghost")["devices"]' '["USB 046d:c52b (1-1:1.0), no driver bound"]'
 
 # ---- Secure Boot ------------------------------------------------------------
 EFI_GLOBAL=8be4df61-93ca-11d2-aa0d-00e098032b8c
