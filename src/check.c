@@ -102,8 +102,8 @@ static int signatures_enforced(const struct settings *s, const struct kernel_tar
 
 /* ---- which version should be there ------------------------------------ */
 
-/* The version of m whose kernel-<k>-<a> link is name (any kernel but
- * except_k), or NULL. */
+/* The version a kernel-<k>-<a> link of m, called name, points at; NULL
+ * when name is no such link, or is `except` (this kernel's own). */
 static char *linked_version(const struct settings *s, const char *m, const char *name, const char *except)
 {
 	_cleanup_free_ char *link = xasprintf("%s/%s/%s", s->dkms_tree, m, name);
