@@ -14,12 +14,12 @@
 #include "log.h"
 #include "util/staged.h"
 
-#define FAILED_PREFIX ".failed-"
+#define FAILURES_DIR "failures"
 #define LOG_SUFFIX ".log"
 
 static char *record_path(const struct settings *s, const char *m, const char *v, const char *k, const char *a)
 {
-	return xasprintf("%s/%s/%s/%s/" FAILED_PREFIX "%s", s->dkms_tree, m, v, k, a);
+	return xasprintf("%s/%s/%s/" FAILURES_DIR "/%s-%s", s->dkms_tree, m, v, k, a);
 }
 
 /* ---- the record as text ---------------------------------------------- */
@@ -268,12 +268,12 @@ static int write_record(const char *path, const char *text)
 int failure_record(const struct settings *s, const char *m, const char *v, const struct kernel_target *t, int code,
 		   const char *why, const char *log)
 {
-	_cleanup_free_ char *kdir = xasprintf("%s/%s/%s/%s", s->dkms_tree, m, v, t->release);
+	_cleanup_free_ char *dir = xasprintf("%s/%s/%s/" FAILURES_DIR, s->dkms_tree, m, v);
 	_cleanup_free_ char *path = record_path(s, m, v, t->release, t->arch);
 	_cleanup_free_ char *log_copy = xasprintf("%s" LOG_SUFFIX, path);
 	_cleanup_free_ char *conf = xasprintf("%s/%s/%s/source/dkms.conf", s->dkms_tree, m, v);
 	_cleanup_free_ char *source = xasprintf("%s/%s/%s/source", s->dkms_tree, m, v);
-	int r = mkdir_p(kdir, 0755);
+	int r = mkdir_p(dir, 0755);
 	bool kept = r == 0 && log && keep_log(log, log_copy) == 0;
 	if (!kept)
 		unlink(log_copy);
@@ -299,8 +299,10 @@ void failure_clear(const struct settings *s, const char *m, const char *v, const
 {
 	_cleanup_free_ char *path = record_path(s, m, v, k, a);
 	_cleanup_free_ char *log_copy = xasprintf("%s" LOG_SUFFIX, path);
+	_cleanup_free_ char *dir = xasprintf("%s/%s/%s/" FAILURES_DIR, s->dkms_tree, m, v);
 	unlink(path);
 	unlink(log_copy);
+	rmdir(dir); /* when it was the last */
 }
 
 int failure_load(const struct settings *s, const char *m, const char *v, const char *k, const char *a,
@@ -326,34 +328,31 @@ int failure_load(const struct settings *s, const char *m, const char *v, const c
 	return 0;
 }
 
-/* The reference's +([0-9]).* for kernel directories. */
-static bool looks_like_kernel(const char *name)
+/* "<kernel>-<arch>": the arch is after the last '-' (arch names have
+ * none), the kernel before it. */
+static bool split_record_name(const char *name, char **k, char **a)
 {
-	const char *p = name;
-	while (*p >= '0' && *p <= '9')
-		p++;
-	return p > name && *p == '.';
+	const char *dash = strrchr(name, '-');
+	if (!dash || dash == name || !dash[1] || endswith(name, LOG_SUFFIX) || name[0] == '.')
+		return false;
+	*k = xstrndup(name, (size_t)(dash - name));
+	*a = xstrdup(dash + 1);
+	return true;
 }
 
 char **failure_kernel_arches(const struct settings *s, const char *m, const char *v, const char *kfilter,
 			     const char *afilter)
 {
 	char **out = xcalloc(1, sizeof(char *));
-	_cleanup_free_ char *mv = xasprintf("%s/%s/%s", s->dkms_tree, m, v);
-	_cleanup_strv_ char **kernels = dir_list(mv);
-	for (size_t i = 0; kernels && kernels[i]; i++) {
-		if (!looks_like_kernel(kernels[i]) || (!str_empty(kfilter) && !streq(kernels[i], kfilter)))
+	_cleanup_free_ char *dir = xasprintf("%s/%s/%s/" FAILURES_DIR, s->dkms_tree, m, v);
+	_cleanup_strv_ char **names = dir_list(dir);
+	for (size_t i = 0; names && names[i]; i++) {
+		_cleanup_free_ char *k = NULL, *a = NULL;
+		if (!split_record_name(names[i], &k, &a))
 			continue;
-		_cleanup_free_ char *kd = path_join(mv, kernels[i]);
-		_cleanup_strv_ char **names = dir_list(kd);
-		for (size_t j = 0; names && names[j]; j++) {
-			const char *a = names[j] + strlen(FAILED_PREFIX);
-			if (!startswith(names[j], FAILED_PREFIX) || endswith(names[j], LOG_SUFFIX) || !*a)
-				continue;
-			if (!str_empty(afilter) && !streq(a, afilter))
-				continue;
-			strv_push(&out, xasprintf("%s/%s", kernels[i], a));
-		}
+		if ((!str_empty(kfilter) && !streq(k, kfilter)) || (!str_empty(afilter) && !streq(a, afilter)))
+			continue;
+		strv_push(&out, xasprintf("%s/%s", k, a));
 	}
 	return out;
 }

@@ -1,13 +1,13 @@
 /* Failed builds, remembered: when the build of a module/version for a
- * kernel fails, the facts are kept in the dkms tree next to where the
- * build would have gone,
- *   <dkms_tree>/<m>/<v>/<kernel>/.failed-<arch>       key=value lines
- *   <dkms_tree>/<m>/<v>/<kernel>/.failed-<arch>.log   a copy of make.log
- * (hidden, so that the reference's layout and `dkms status` lines are
- * unchanged: a kernel directory holding only these is no build).  A later
- * successful build for that kernel and arch clears them; unbuild and
- * remove take them with the kernel directory.  `dkms check` and `status
- * --json` read them. */
+ * kernel fails, the facts are kept in the dkms tree, in a directory of
+ * the version that is not a kernel's,
+ *   <dkms_tree>/<m>/<v>/failures/<kernel>-<arch>       key=value lines
+ *   <dkms_tree>/<m>/<v>/failures/<kernel>-<arch>.log   a copy of make.log
+ * so that the reference's layout, `dkms status` lines and verify's idea
+ * of a kernel directory are unchanged.  A later successful build for that
+ * kernel and arch clears its record; remove takes the directory (it holds
+ * no build, so remove deletes it as it deletes a kernel directory without
+ * one).  `dkms check` and `status --json` read them. */
 #pragma once
 
 #include "framework.h"
