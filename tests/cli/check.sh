@@ -9,7 +9,7 @@
 # and by remove).  The modules are object files whose .modinfo libkmod
 # reads; nothing is compiled for a kernel.
 . "$(dirname "$0")/../lib.sh"
-command -v cc >/dev/null && command -v objcopy >/dev/null || skip "cc and objcopy are needed to make module files"
+command -v ld >/dev/null && command -v objcopy >/dev/null || skip "ld and objcopy are needed to make module files"
 command -v python3 >/dev/null || skip "python3 is needed to read the JSON"
 K1=6.1.0-90-dkmstest
 K2=6.12.0-90-dkmstest
@@ -28,25 +28,24 @@ new_root() {
     # a USB device no module here drives
     mkdir -p "$T/sys/bus/usb/devices/1-1:1.0"
     echo 'usb:v046DpC52Bd1200dc00dsc00dp00ic03isc01ip01in00' >"$T/sys/bus/usb/devices/1-1:1.0/modalias"
-    echo >"$T/empty.c"
-    cc -c "$T/empty.c" -o "$T/empty.o" || fail "cc cannot make an object file"
     export DKMS_SYSFS_ROOT=$T/sys DKMS_EFIVARS_DIR=$T/efi/efivars DKMS_PROC_KEYS=$T/proc-keys \
         DKMS_BOOT_DIR=$T/boot DKMS_INITRAMFS_TOOL=update-initramfs
 }
 
 # mkko FILE KERNEL [ALIAS...]: a module file: an object whose .modinfo
-# section gives its name, a vermagic for KERNEL and each alias.
+# section gives its name, a vermagic for KERNEL and each alias (as lib.sh's
+# make_ko, with aliases).
 mkko() {
     local f=$1 k=$2 a
     shift 2
-    mkdir -p "$(dirname "$f")"
+    mkdir -p "$(dirname "$f")" "$T/ko"
     {
         printf 'name=%s\0' "$(basename "$f" .ko)"
         printf 'vermagic=%s SMP mod_unload \0' "$k"
         for a in "$@"; do printf 'alias=%s\0' "$a"; done
-    } >"$T/modinfo"
-    objcopy --add-section .modinfo="$T/modinfo" --set-section-flags .modinfo=alloc "$T/empty.o" "$f" ||
-        fail "objcopy cannot make $f"
+    } >"$T/ko/modinfo"
+    (cd "$T/ko" && ld -r -b binary -o modinfo.o modinfo) &&
+        objcopy --rename-section .data=.modinfo "$T/ko/modinfo.o" "$f" || fail "cannot make $f"
 }
 
 # built_ko M V K [ALIAS...]: M/V built for K (fake_built) as a real module file.
@@ -178,8 +177,10 @@ built_ko edu 1.0 "$K1" "$EDU_ALIAS"
 fake_installed edu 1.0 "$K1"
 mkdir -p "$T/hdr/include"
 expect_rc 10 tdkms build edu/1.0 -k "$K2" --kernelsourcedir "$T/hdr" >/dev/null 2>&1
-rec=$T/dkms/edu/1.0/$K2/.failed-$ARCH
-[ -f "$rec" ] && [ -f "$rec.log" ] || fail "$CASE: no failure record in $T/dkms/edu/1.0/$K2: $(ls -la "$T/dkms/edu/1.0/$K2")"
+rec=$T/dkms/edu/1.0/failures/$K2-$ARCH
+[ -f "$rec" ] && [ -f "$rec.log" ] || fail "$CASE: no failure record in $T/dkms/edu/1.0: $(find "$T/dkms/edu/1.0")"
+[ ! -e "$T/dkms/edu/1.0/$K2" ] || fail "$CASE: a kernel directory without a build was left"
+out=$(tdkms verify 2>&1) || fail "$CASE: verify finds fault with a failure record: $out"
 grep -qx "exit_code=10" "$rec" || fail "$CASE: record: $(cat "$rec")"
 grep -qx "first_error=edu.c:12:5: error: implicit declaration of function 'pci_enable_foo'" "$rec" ||
     fail "$CASE: record: $(cat "$rec")"
@@ -217,6 +218,7 @@ CASE="failed, then built: the record goes"
 mkko "$T/src/edu-1.0/prebuilt-$K2.ko" "$K2" "$EDU_ALIAS"
 expect_rc 0 tdkms build edu/1.0 -k "$K2" --kernelsourcedir "$T/hdr" >/dev/null 2>&1
 [ ! -e "$rec" ] && [ ! -e "$rec.log" ] || fail "$CASE: the record outlived a good build"
+[ ! -e "$T/dkms/edu/1.0/failures" ] || fail "$CASE: an empty failures directory was left"
 run_check 0 --json
 expect_json 'mod("'"$K2"'", "edu")["state"]' built
 CASE="failed, then removed: the record goes"
