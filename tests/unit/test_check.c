@@ -18,6 +18,7 @@
 #include "hardware.h"
 #include "secureboot.h"
 #include "sign.h"
+#include "status.h"
 #include "util/util.h"
 
 static char root[] = "/tmp/dkms-unit-check.XXXXXX";
@@ -291,8 +292,22 @@ static void test_verdicts(void **state)
 	assert_int_equal(check_module_impact(&no_initrd, NULL), VERDICT_DEGRADED);
 	no_initrd.device_ids = none;
 	assert_int_equal(check_module_impact(&no_initrd, NULL), VERDICT_READY);
+}
 
-	/* the worst decides; the summary gives that verdict's reasons */
+/* A kernel's verdict: the worst of its modules'; the summary gives that
+ * verdict's reasons; then the report. */
+static void test_kernel_report(void **state)
+{
+	(void)state;
+	char *edu[] = {"PCI 1234:11e8", NULL};
+	char *none[] = {NULL};
+	char *edu_full[] = {"PCI 1234:11e8 (0000:00:04.0) bound to edu", NULL};
+	struct check_module fine = module("ok", CHECK_INSTALLED, edu, true);
+	fine.devices = edu_full;
+	struct check_module ghost = module("ghost", CHECK_MISSING_HEADERS, NULL, false);
+	struct check_module failed = module("edu", CHECK_FAILED, edu, true);
+	failed.first_error = "edu.c:1:1: error: x";
+	struct check_module unused = module("edu", CHECK_NOT_BUILT, none, true);
 	struct check_module mods[] = {fine, ghost, failed, unused};
 	struct check_kernel ck = {.kernel = "6.1.0-1", .arch = "x86_64", .mods = mods, .n = 4};
 	check_kernel_judge(&ck);
@@ -327,6 +342,22 @@ static void test_verdicts(void **state)
 	free(ck.summary);
 }
 
+/* status --json's row for a failed build: its facts, null where none. */
+static void test_failed_status_row(void **state)
+{
+	(void)state;
+	struct status_row r = {.m = "edu", .v = "1.0", .k = "6.1.0-1", .a = "x86_64", .state = "failed",
+			       .exit_code = 10, .reason = "make exited with status 2", .first_error = "e.c:1: error: x",
+			       .time = "2023-11-14 22:13:20 UTC"};
+	struct strbuf sb = {0};
+	status_row_json(&sb, &r);
+	_cleanup_free_ char *json = strbuf_steal(&sb);
+	assert_string_equal(json, "{\"module\": \"edu\", \"version\": \"1.0\", \"kernel\": \"6.1.0-1\", "
+				  "\"arch\": \"x86_64\", \"state\": \"failed\", \"exit_code\": 10, "
+				  "\"reason\": \"make exited with status 2\", \"first_error\": \"e.c:1: error: x\", "
+				  "\"log\": null, \"time\": \"2023-11-14 22:13:20 UTC\"}");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +369,8 @@ int main(void)
 		cmocka_unit_test(test_module_loads),
 		cmocka_unit_test(test_failure_text),
 		cmocka_unit_test(test_verdicts),
+		cmocka_unit_test(test_kernel_report),
+		cmocka_unit_test(test_failed_status_row),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
