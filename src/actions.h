@@ -23,3 +23,4 @@ int action_ldtarball(struct dkms *d);
 int action_generate_mok(struct dkms *d);
 int action_cache(struct dkms *d);
 int action_verify(struct dkms *d);
+int action_check(struct dkms *d);

@@ -11,6 +11,7 @@
 #include "add.h"
 #include "artifact.h"
 #include "compress.h"
+#include "failure.h"
 #include "kernel.h"
 #include "log.h"
 #include "sign.h"
@@ -142,6 +143,7 @@ static int build_failed(const struct build *b, int code, const char *why, bool w
 			fprintf(stderr, "First error: %s\n", first);
 		fprintf(stderr, "Full log: %s\n", b->log);
 	}
+	failure_record(&b->d->s, b->m, b->v, b->t, code, why, with_log ? b->log : NULL);
 	return code;
 }
 
@@ -454,6 +456,8 @@ int do_build(struct dkms *d, const char *m, const char *v, const struct kernel_t
 	b.log = path_join(b.build_dir, "make.log");
 	if (!(r = build_preflight(&b)) && !(r = prepare_source(&b)))
 		r = compile(&b);
+	if (r == 0)
+		failure_clear(&d->s, m, v, t->release, t->arch);
 	if (b.devnull >= 0)
 		close(b.devnull);
 	if (b.shim)

@@ -63,7 +63,7 @@ static const struct cli_option options[] = {
 	     "install over a module of the same version"),
 	OPTION_FLAG("--all", 0, all, "every kernel the module is built for"),
 	OPTION_FLAG("--verbose", 0, verbose, "say more"),
-	OPTION_FLAG("--json", 0, json, "status, verify: print JSON"),
+	OPTION_FLAG("--json", 0, json, "status, verify, check: print JSON"),
 	OPTION_FLAG("--repair", 0, repair, "verify: fix what needs no rebuild"),
 	OPTION_FLAG("--rpm_safe_upgrade", 0, rpm_safe_upgrade, "keep the module across an rpm upgrade"),
 	OPTION_STRING("--dkmstree", 0, PREFIX, dkms_tree, "path", "the DKMS tree"),

@@ -38,6 +38,7 @@ static const struct cli_action actions[] = {
 	{"generate_mok", action_generate_mok, NEEDS_ROOT | LOCKS},
 	{"cache", action_cache, STATUS_KERNELS},
 	{"verify", action_verify, STATUS_KERNELS | NO_ALL}, /* locks itself: shared, or exclusive to --repair */
+	{"check", action_check, STATUS_KERNELS | NO_ALL},
 };
 
 /* The reference's setup_kernels_arches: --all means every kernel the

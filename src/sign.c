@@ -259,6 +259,18 @@ static char *mok_ensure(const struct settings *s, const char *key, const char *c
 	return NULL;
 }
 
+/* What makes Secure Boot load the modules signed with a new key: its
+ * certificate enrolled as a Machine Owner Key, which takes a reboot. */
+static void mok_print_enrolment(const char *cert)
+{
+	info("For Secure Boot to load modules signed with this key, enrol its certificate:");
+	info("  1. mokutil --import %s", cert);
+	info("     (it asks for a one-time password: choose one and remember it until the reboot)");
+	info("  2. Reboot: the MOK manager starts before the system does.");
+	info("  3. Choose \"Enroll MOK\", then \"Continue\" and \"Yes\", type the password you chose, and reboot.");
+	info("\"dkms check\" tells whether it is enrolled.");
+}
+
 void sign_prepare(const struct settings *s, const struct kernel_target *t, struct sign_plan *sp)
 {
 	*sp = (struct sign_plan){0};
@@ -279,6 +291,8 @@ void sign_prepare(const struct settings *s, const struct kernel_target *t, struc
 		error("%s.\nModules cannot be signed, so the build will fail.", sp->failed);
 		return;
 	}
+	if (created)
+		mok_print_enrolment(sp->cert);
 	sp->hash = xstrdup(t->sig_hash);
 	sp->enabled = true;
 	debug("Signing for kernel %s with %s, hash %s, key %s, certificate %s.", t->release, sf, sp->hash, sp->key,
@@ -333,6 +347,8 @@ int action_generate_mok(struct dkms *d)
 	if (had_both || !created)
 		info("The key pair already exists; keeping it.");
 	else
-		info("Created the key pair. To enroll the certificate for Secure Boot: mokutil --import %s", cert);
+		info("Created the key pair.");
+	if (created)
+		mok_print_enrolment(cert);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include "status.h"
 
 #include "actions.h"
+#include "failure.h"
 #include "kernel.h"
 #include "log.h"
 #include "tree.h"
@@ -58,6 +59,30 @@ static char *status_extra(struct dkms *d, const struct module_conf *mc, const ch
 	return strbuf_steal(&sb);
 }
 
+/* status --json: a row "failed" for each kernel whose last build of m/v
+ * failed and that has no build now. */
+static void failed_rows(struct dkms *d, const char *m, const char *v, const char *fk, const char *fa,
+			struct status_row **rows, size_t *n)
+{
+	_cleanup_strv_ char **kas = failure_kernel_arches(&d->s, m, v, fk, fa);
+	for (size_t i = 0; kas[i]; i++) {
+		char *slash = strrchr(kas[i], '/');
+		*slash = '\0';
+		const char *k = kas[i], *a = slash + 1;
+		struct build_failure f;
+		_cleanup_free_ char *ka = tree_ka_dir(&d->s, m, v, k, a);
+		if (is_dir(ka) || failure_load(&d->s, m, v, k, a, &f) < 0)
+			continue;
+		*rows = xrealloc(*rows, (*n + 1) * sizeof(**rows));
+		(*rows)[(*n)++] = (struct status_row){
+			.m = TAKE_PTR(f.m), .v = TAKE_PTR(f.v), .k = TAKE_PTR(f.k), .a = TAKE_PTR(f.a),
+			.state = xstrdup("failed"), .exit_code = f.exit_code, .reason = TAKE_PTR(f.reason),
+			.first_error = TAKE_PTR(f.first_error), .log = TAKE_PTR(f.log), .time = failure_time_text(f.time),
+		};
+		failure_free(&f);
+	}
+}
+
 /* The rows for one filter (module, version, kernel, arch; each may be
  * NULL for any). */
 static void collect(struct dkms *d, const char *fm, const char *fv, const char *fk, const char *fa,
@@ -88,6 +113,8 @@ static void collect(struct dkms *d, const char *fm, const char *fv, const char *
 					.extra = status_extra(d, mc, m, v, t),
 				};
 			}
+			if (d->opt.json)
+				failed_rows(d, m, v, fk, fa, rows, n);
 			if (!any) {
 				*rows = xrealloc(*rows, (*n + 1) * sizeof(**rows));
 				(*rows)[(*n)++] = (struct status_row){.m = xstrdup(m), .v = xstrdup(v), .state = xstrdup("added")};
@@ -96,7 +123,7 @@ static void collect(struct dkms *d, const char *fm, const char *fv, const char *
 	}
 }
 
-static void json_str(struct strbuf *out, const char *s)
+void json_str(struct strbuf *out, const char *s)
 {
 	strbuf_append(out, "\"");
 	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
@@ -128,6 +155,18 @@ void status_row_json(struct strbuf *out, const struct status_row *r)
 		strbuf_append(out, ", \"warnings\": ");
 		json_str(out, r->extra + 1);
 	}
+	if (streq(r->state, "failed")) {
+		const char *keys[] = {"reason", "first_error", "log", "time"};
+		const char *values[] = {r->reason, r->first_error, r->log, r->time};
+		strbuf_appendf(out, ", \"exit_code\": %d", r->exit_code);
+		for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+			strbuf_appendf(out, ", \"%s\": ", keys[i]);
+			if (values[i])
+				json_str(out, values[i]);
+			else
+				strbuf_append(out, "null");
+		}
+	}
 	strbuf_append(out, "}");
 }
 
@@ -147,6 +186,10 @@ void status_row_free(struct status_row *r)
 	free(r->a);
 	free(r->state);
 	free(r->extra);
+	free(r->reason);
+	free(r->first_error);
+	free(r->log);
+	free(r->time);
 	*r = (struct status_row){0};
 }
 

@@ -15,6 +15,9 @@ KEY=$T/dkms/mok.key CERT=$T/dkms/mok.pub
 tdkms generate_mok > "$T/out" 2>&1 || { cat "$T/out"; fail "generate_mok exited $?"; }
 grep -qx "Signing key: $KEY" "$T/out" || { cat "$T/out"; fail "does not say where the key is"; }
 grep -qx "Public certificate (MOK): $CERT" "$T/out" || { cat "$T/out"; fail "does not say where the certificate is"; }
+# how to enrol it: import, reboot, confirm with the password chosen
+grep -qx "  1. mokutil --import $CERT" "$T/out" || { cat "$T/out"; fail "does not say how to enrol the certificate"; }
+grep -q "MOK manager" "$T/out" && grep -q "password" "$T/out" || { cat "$T/out"; fail "enrolment steps incomplete"; }
 [ -f "$KEY" ] && [ -f "$CERT" ] || fail "key or certificate not created"
 [ "$(stat -c %a "$KEY")" = 600 ] || fail "key has mode $(stat -c %a "$KEY"), expected 600"
 openssl x509 -inform DER -in "$CERT" -noout -subject -enddate -text > "$T/cert.txt" 2>&1 \
@@ -31,6 +34,7 @@ openssl pkey -in "$KEY" -noout 2>/dev/null || fail "key is not a PEM private key
 sum=$(sha256sum "$KEY" "$CERT")
 tdkms generate_mok > "$T/out" 2>&1 || { cat "$T/out"; fail "second generate_mok exited $?"; }
 grep -q "already exists" "$T/out" || { cat "$T/out"; fail "rerun does not say the pair exists"; }
+grep -q "mokutil" "$T/out" && { cat "$T/out"; fail "enrolment steps for a key that was not created"; }
 [ "$sum" = "$(sha256sum "$KEY" "$CERT")" ] || fail "rerun replaced the pair"
 
 # Half a pair is an error naming the missing file; the other is kept.

@@ -56,7 +56,8 @@ done
 cp "$T/hooks/dkms_autoinstaller" "$T/hooks/common.postinst" "$T/lib/dkms/"
 
 # A fake dkms: appends "ARGS" to $T/calls; $T/status holds `dkms status`
-# lines; $T/rc.ACTION, when present, is the exit status of ACTION.
+# lines; $T/rc.ACTION, when present, is the exit status of ACTION;
+# $T/check.out, what `check` prints.
 cat >"$T/bin/dkms" <<'EOF'
 #!/bin/bash
 echo "$*" >>"$FAKE/calls"
@@ -91,6 +92,11 @@ case $action in
         fi ;;
     install)
         [ "$rc" = 0 ] && sed -i "s|^$m/$v, $k, $a: built|$m/$v, $k, $a: installed|" "$st" ;;
+    check)
+        # the verdict line, then details; $T/check.out (with @K@ for the
+        # kernel) says something else
+        if [ -f "$FAKE/check.out" ]; then sed "s/@K@/$k/g" "$FAKE/check.out"
+        else printf '%s\n' "$k: ready" "  edu/1.0: installed and verified"; fi ;;
     remove|unbuild)
         if [ -n "$all" ]; then
             sed -i "\|^$m/$v[,:]|d" "$st"
@@ -120,7 +126,7 @@ add_kernel() { # add_kernel KERNEL [headers]
     return 0
 }
 reset() {
-    rm -f "$T/calls" "$T/status" "$T"/rc.* /etc/dkms/no-autoinstall
+    rm -f "$T/calls" "$T/status" "$T"/rc.* "$T/check.out" /etc/dkms/no-autoinstall
     scratch /etc /lib/modules /boot /usr/src
     # shellcheck disable=SC2115
     rm -rf "${T:?}/dkms"/* /lib/modules/* /boot/* /usr/src/*
@@ -149,10 +155,21 @@ $(cat "$T/out")"
 
 hook=kernel-postinst  # installed as postinst.d/dkms and header_postinst.d/dkms
 {
-    CASE="postinst: autoinstall for the new kernel"
+    CASE="postinst: autoinstall for the new kernel, then the check's verdict"
     reset; add_kernel "$KA" headers
     run 0 "$T/hooks/$hook" "$KA"
-    expect_calls "autoinstall -k $KA"
+    expect_calls "autoinstall -k $KA" "check -k $KA"
+    expect_out "^dkms: $KA: ready\$"
+    grep -q "edu/1.0: installed" "$T/out" && fail "$CASE: more than the verdict line: $(cat "$T/out")"
+
+    CASE="postinst: a degraded kernel is one line, and does not fail the hook"
+    reset; add_kernel "$KA" headers
+    printf '%s\n' "@K@: degraded — edu (PCI 1234:11e8) will not work: edu/1.0 failed to build: x" \
+        "  edu/1.0: failed to build: x" >"$T/check.out"
+    echo 13 >"$T/rc.check"
+    run 0 "$T/hooks/$hook" "$KA"
+    expect_out "^dkms: $KA: degraded — edu \\(PCI 1234:11e8\\) will not work"
+    [ "$(grep -c "edu/1.0" "$T/out")" = 1 ] || fail "$CASE: $(cat "$T/out")"
 
     CASE="postinst: a failed module is reported and does not fail the hook"
     reset; add_kernel "$KA" headers
@@ -163,18 +180,19 @@ hook=kernel-postinst  # installed as postinst.d/dkms and header_postinst.d/dkms
     expect_out "not installed for kernel $KA: api612/1.0\$"
     expect_out "missing when kernel $KA runs"
     expect_out "installation of kernel $KA goes on"
+    expect_out "^dkms: $KA: ready\$"
 
     CASE="postinst: missing headers name the package"
     reset; add_kernel "$KB"
     run 0 "$T/hooks/$hook" "$KB"
-    expect_calls
+    expect_calls "check -k $KB"
     expect_out "headers of kernel $KBR are missing"
     expect_out "install the linux-headers-$KBR package"
 
     CASE="postinst: no-autoinstall"
     reset; add_kernel "$KA" headers; touch /etc/dkms/no-autoinstall
     run 0 "$T/hooks/$hook" "$KA"
-    expect_calls
+    expect_calls "check -k $KA"
     expect_out "disabled"
 
     CASE="postinst: no kernel given"
@@ -218,8 +236,11 @@ expect_calls
 
 CASE="kernel-install plugin"
 reset; add_kernel "$KA" headers; printf '%s\n' "edu/1.0, $KA, x86_64: installed" >"$T/status"
+echo 14 >"$T/rc.check"
 run 0 "$T/hooks/40-dkms.install" add "$KA" "/boot/efi/x/$KA" "/boot/vmlinuz-$KA"
-expect_calls "autoinstall -k $KA"
+expect_calls "autoinstall -k $KA" "check -k $KA"
+expect_out "^dkms: $KA: ready\$"
+rm "$T/rc.check"
 : >"$T/calls"
 echo 10 >"$T/rc.unbuild"
 run 0 "$T/hooks/40-dkms.install" remove "$KA" "/boot/efi/x/$KA"
@@ -303,8 +324,14 @@ if command -v bash >/dev/null; then
     reset; add_kernel "$KA" headers; add_kernel "$KB"
     printf '%s\n' "usr/lib/modules/$KA/" "usr/lib/modules/$KB/" >"$T/in"
     run 0 "$T/hooks/dkms-hook" install <"$T/in"
-    expect_calls "autoinstall -k $KA"
+    # the kernels come in any order; each ends with the check's verdict
+    [ "$(sort "$T/calls")" = "$(printf '%s\n' "autoinstall -k $KA" "check -k $KA" "check -k $KB" | sort)" ] ||
+        fail "$CASE: dkms calls were: $(calls)"
+    [ "$(grep -A1 "^autoinstall -k $KA\$" "$T/calls" | tail -n 1)" = "check -k $KA" ] ||
+        fail "$CASE: the check does not follow the autoinstall: $(calls)"
     expect_out "headers of kernel $KBR are missing"
+    expect_out "^==> dkms: $KA: ready\$"
+    expect_out "^==> dkms: $KBR: ready\$"
 
     CASE="alpm: a new module source is added and installed for every kernel with headers"
     reset; add_kernel "$KA" headers; add_kernel "$KB"; mkdir -p /usr/src/foo-bar-1.2
