@@ -7,7 +7,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-suites=(unit cli integration corpus system)
+suites=(unit cli integration corpus upstream system)
 setup_args=(--system)
 if [ "${1:-}" = --quick ]; then suites=(unit cli integration corpus); setup_args=(); fi
 
