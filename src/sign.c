@@ -26,11 +26,12 @@
 #define MOK_BITS 2048
 #define MOK_DAYS 36500
 
-void mok_paths(const struct settings *s, const char *k, char **key, char **cert)
+void mok_paths(const struct settings *s, const struct kernel_target *t, char **key, char **cert)
 {
-	*key = !str_empty(s->mok_signing_key) ? expand_kernelver(s->mok_signing_key, k)
+	const char *k = t->release;
+	*key = !str_empty(t->mok_signing_key) ? expand_kernelver(t->mok_signing_key, k)
 					      : path_join(s->dkms_tree, "mok.key");
-	*cert = !str_empty(s->mok_certificate) ? expand_kernelver(s->mok_certificate, k)
+	*cert = !str_empty(t->mok_certificate) ? expand_kernelver(t->mok_certificate, k)
 					       : path_join(s->dkms_tree, "mok.pub");
 }
 
@@ -270,7 +271,7 @@ void sign_prepare(const struct settings *s, const struct kernel_target *t, struc
 		return;
 	}
 	sp->sign_file = xstrdup(sf);
-	mok_paths(s, t->release, &sp->key, &sp->cert);
+	mok_paths(s, t, &sp->key, &sp->cert);
 	info("Signing key: %s", sp->key);
 	info("Public certificate (MOK): %s", sp->cert);
 	bool created = false;
@@ -314,9 +315,8 @@ void sign_plan_free(struct sign_plan *sp)
 int action_generate_mok(struct dkms *d)
 {
 	const struct settings *s = &d->s;
-	const char *k = d->cli->kernelver && d->cli->kernelver[0] ? d->cli->kernelver[0] : s->current_kernel;
 	_cleanup_free_ char *key = NULL, *cert = NULL;
-	mok_paths(s, k ? k : "", &key, &cert);
+	mok_paths(s, dkms_first_target(d), &key, &cert);
 	info("Signing key: %s", key);
 	info("Public certificate (MOK): %s", cert);
 	if (startswith(key, "pkcs11:")) {

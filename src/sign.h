@@ -30,10 +30,10 @@ void sign_prepare(const struct settings *s, const struct kernel_target *t, struc
 int sign_module(const struct sign_plan *sp, const char *ko);
 void sign_plan_free(struct sign_plan *sp);
 
-/* The key and certificate paths for a kernel: mok_signing_key and
- * mok_certificate (framework.conf or environment, $kernelver expanded),
- * else <dkms_tree>/mok.key and <dkms_tree>/mok.pub. */
-void mok_paths(const struct settings *s, const char *kernelver, char **key, char **cert);
+/* The key and certificate paths for kernel t: mok_signing_key and
+ * mok_certificate (framework.conf read for that kernel, or environment,
+ * $kernelver expanded), else <dkms_tree>/mok.key and <dkms_tree>/mok.pub. */
+void mok_paths(const struct settings *s, const struct kernel_target *t, char **key, char **cert);
 /* Creates a self-signed MOK pair with libcrypto: RSA 2048, X.509 with CN
  * "DKMS module signing key" valid 100 years, the key as PEM created 0600
  * with O_EXCL, the certificate as DER.  Neither file may exist (-EEXIST,
