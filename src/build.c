@@ -168,7 +168,8 @@ static int collect_one(struct build *b, size_t i, const char *stage_mod)
 	}
 	if (b->sp.enabled) {
 		info("Signing module %s", ko);
-		if (sign_module(&b->sp, ko) != 0) {
+		/* a failure leaves the module unsigned, unless sign_strict */
+		if (sign_module(&b->sp, ko) != 0 && b->sp.strict) {
 			_cleanup_free_ char *why = xasprintf("%s could not be signed", ko);
 			return build_failed(b, EX_FAILED, why, false);
 		}
@@ -264,7 +265,7 @@ static int build_preflight(struct build *b)
 	}
 	sign_prepare(s, t, &b->sp);
 	if (b->sp.failed) {
-		/* the reason is already printed: fail before spending a build */
+		/* sign_strict; the reason is already printed: fail before spending a build */
 		error("Build of %s/%s for kernel %s (%s) stopped: modules cannot be signed.", b->m, b->v, t->release,
 		      t->arch);
 		return EX_FAILED;

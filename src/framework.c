@@ -93,7 +93,7 @@ static void settings_defaults(struct settings *s, const char *root)
 	 * environment when framework.conf does not set them. */
 	const char *envs[][2] = {
 		{"parallel_jobs", NULL}, {"sign_file", NULL}, {"mok_signing_key", NULL},
-		{"mok_certificate", NULL}, {"post_transaction", NULL},
+		{"mok_certificate", NULL}, {"post_transaction", NULL}, {"sign_strict", NULL},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(envs); i++)
 		envs[i][1] = getenv(envs[i][0]);
@@ -102,6 +102,7 @@ static void settings_defaults(struct settings *s, const char *root)
 	s->mok_signing_key = envs[2][1] ? xstrdup(envs[2][1]) : NULL;
 	s->mok_certificate = envs[3][1] ? xstrdup(envs[3][1]) : NULL;
 	s->post_transaction = envs[4][1] ? xstrdup(envs[4][1]) : NULL;
+	s->sign_strict = envs[5][1] ? xstrdup(envs[5][1]) : NULL;
 
 	const char *addon = getenv("ADDON_MODULES_DIR");
 	if (!str_empty(addon)) {
