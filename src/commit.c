@@ -88,10 +88,13 @@ int depmod_run(struct dkms *d, const char *k)
 		_cleanup_free_ char *line = strv_join(argv, " ");
 		debug("Running %s", line);
 	}
-	/* depmod's own chatter is discarded, as the reference does */
+	/* depmod's own chatter is discarded, as the reference does; its
+	 * "depmod..." line stays, which scripts and people read */
 	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	struct spawn_opts o = {.out_fd = devnull, .err_fd = devnull, .null_stdin = true};
+	progress_start("depmod");
 	int r = spawn_run(argv, &o);
+	progress_end(r);
 	if (devnull >= 0)
 		close(devnull);
 	if (r != 0) {
