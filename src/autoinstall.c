@@ -187,6 +187,13 @@ static bool pick_version(struct dkms *d, const char *m, const struct kernel_targ
 static int print_summary(struct dkms *d, const struct ai_job *jobs, size_t nj, const struct kernel_target *t)
 {
 	int failed = 0;
+	/* the reference's line for each, which scripts may look for */
+	for (size_t i = 0; i < nj; i++) {
+		if (jobs[i].started)
+			continue;
+		_cleanup_free_ char *deps = strv_join(jobs[i].deps, " ");
+		info("%s/%s autoinstall failed due to missing dependencies: %s", jobs[i].m, jobs[i].v, deps);
+	}
 	info_blank();
 	info("Autoinstall on kernel %s (%s):", t->release, t->arch);
 	for (size_t i = 0; i < nj; i++) {
