@@ -4,6 +4,7 @@
 # reference, each in its own private mount namespace, compared step by step.
 #
 #   tests/upstream/run.sh [--impl both|ours|ref] [--kernel K] [--out DIR]
+#   tests/upstream/run.sh --table DIR     the table again from DIR's logs
 #
 # run_test.sh works on the machine's own trees: /var/lib/dkms, /usr/src,
 # /lib/modules/<k>/updates, /etc/dkms/framework.conf.d, /tmp/dkms_test_*,
@@ -96,38 +97,49 @@ fi
 impls=(ref ours)
 out=
 kernel=
+table_only=0
 while [ $# -gt 0 ]; do
     case $1 in
+    --table) out=${2:-}; table_only=1; shift ;;
     --impl) case ${2:-} in both) impls=(ref ours) ;; ours | ref) impls=("$2") ;; *) fail "--impl ${2:-}" ;; esac; shift ;;
     --kernel) kernel=${2:-}; shift ;;
     --out) out=${2:-}; shift ;;
-    *) fail "usage: $0 [--impl both|ours|ref] [--kernel K] [--out DIR]" ;;
+    *) fail "usage: $0 [--impl both|ours|ref] [--kernel K] [--out DIR] | --table DIR" ;;
     esac
     shift
 done
 
-[ "$(id -u)" = 0 ] || skip "run_test.sh needs root"
-[ -r "$UPSTREAM/run_test.sh" ] || skip "no upstream suite at $UPSTREAM"
-need_ref
-[ -x "$DKMS" ] || fail "our dkms is not at $DKMS"
-unshare --mount --propagation private true 2>/dev/null || skip "cannot make a private mount namespace"
-
-# The kernel whose headers the suite builds against.
+# Skips unless the suite can run here; sets kernel and out.
+prepare_run() {
+    [ "$(id -u)" = 0 ] || skip "run_test.sh needs root"
+    [ -r "$UPSTREAM/run_test.sh" ] || skip "no upstream suite at $UPSTREAM"
+    need_ref
+    [ -x "$DKMS" ] || fail "our dkms is not at $DKMS"
+    unshare --mount --propagation private true 2>/dev/null || skip "cannot make a private mount namespace"
+    # the kernel whose headers the suite builds against
+    local b k
+    kernel=${kernel:-${KERNEL_VER:-}}
+    if [ -z "$kernel" ]; then
+        for b in /lib/modules/*/build; do
+            k=${b%/build}
+            k=${k##*/}
+            if have_headers "$k" && uncompressed "$k"; then kernel=$k; break; fi
+        done
+    fi
+    [ -n "$kernel" ] || skip "no kernel with headers and uncompressed modules under /lib/modules"
+    have_headers "$kernel" || skip "no headers for $kernel"
+    [ -n "$out" ] || { out=$(mktemp -d "${TMPDIR:-/tmp}/dkms-upstream.XXXXXX"); keep=0; }
+    mkdir -p "$out"
+}
 uncompressed() { ! grep -qE '^CONFIG_MODULE_COMPRESS_(GZIP|XZ|ZSTD)=y' "/lib/modules/$1/build/.config"; }
-kernel=${kernel:-${KERNEL_VER:-}}
-if [ -z "$kernel" ]; then
-    for b in /lib/modules/*/build; do
-        k=${b%/build}
-        k=${k##*/}
-        if have_headers "$k" && uncompressed "$k"; then kernel=$k; break; fi
-    done
-fi
-[ -n "$kernel" ] || skip "no kernel with headers and uncompressed modules under /lib/modules"
-have_headers "$kernel" || skip "no headers for $kernel"
 
 keep=1
-[ -n "$out" ] || { out=$(mktemp -d "${TMPDIR:-/tmp}/dkms-upstream.XXXXXX"); keep=0; }
-mkdir -p "$out"
+if [ "$table_only" = 1 ]; then
+    [ -f "$out/ref.log" ] || impls=(ours)
+    [ -f "$out/ours.log" ] || impls=(ref)
+else
+    prepare_run
+fi
 out=$(cd "$out" && pwd)
 
 # The rows of the table, from run_test.sh, in its order:
@@ -158,7 +170,7 @@ awk '
 
 # Both implementations at once, each in its own namespace.
 pids=()
-for impl in "${impls[@]}"; do
+[ "$table_only" = 1 ] || for impl in "${impls[@]}"; do
     S=$(mktemp -d "${TMPDIR:-/tmp}/dkms-upstream-ns.XXXXXX")
     at_exit "rmdir $(printf %q "$S") 2>/dev/null"
     timeout 1500 unshare --mount --propagation private -- bash "$0" --in-ns "$impl" "$kernel" "$S" 2>&1 |
