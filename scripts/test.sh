@@ -3,7 +3,7 @@
 # run every suite, run the unit and command-line suites again under
 # ASan+UBSan, and print one line "N passed, N failed".
 #   scripts/test.sh            everything (system tests included)
-#   scripts/test.sh --quick    unit, cli and integration only
+#   scripts/test.sh --quick    unit, cli, integration and corpus only (no upstream, no system)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
