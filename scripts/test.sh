@@ -3,11 +3,11 @@
 # run every suite, run the unit and command-line suites again under
 # ASan+UBSan, and print one line "N passed, N failed".
 #   scripts/test.sh            everything (system tests included)
-#   scripts/test.sh --quick    unit, cli and integration only
+#   scripts/test.sh --quick    unit, cli, integration and corpus only (no upstream, no system)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-suites=(unit cli integration corpus system)
+suites=(unit cli integration corpus upstream system)
 setup_args=(--system)
 if [ "${1:-}" = --quick ]; then suites=(unit cli integration corpus); setup_args=(); fi
 

@@ -70,6 +70,13 @@ int add_source_tree(struct dkms *d, const char *dir, const struct kernel_target 
 		error("Malformed dkms.conf file. Cannot load source tree.");
 		return EX_MALFORMED_CONF;
 	}
+	if (strchr(m, '\r') || strchr(v, '\r')) {
+		/* the reference would register names ending in a carriage return */
+		error("%s has DOS (CRLF) line ends: its PACKAGE_NAME and PACKAGE_VERSION end in a carriage return.\n"
+		      "Convert the file to Unix line ends (dos2unix, or sed -i 's/\\r$//').",
+		      conf);
+		return EX_MALFORMED_CONF;
+	}
 	if (!name_is_plain(m) || !name_is_plain(v)) {
 		error("Invalid PACKAGE_NAME or PACKAGE_VERSION in %s: '%s' '%s' (only " NAME_PLAIN_CHARS " are allowed).",
 		      conf, m, v);

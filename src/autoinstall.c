@@ -149,9 +149,11 @@ static void run_jobs(struct dkms *d, struct ai_job *jobs, size_t nj, char ***ins
 }
 
 /* The newest AUTOINSTALL version of module m not installed on t, as a
- * job; false when there is none.  *is_installed: a version is. */
+ * job; false when there is none.  *is_installed: a version is.  Versions
+ * whose dkms.conf is gone (their source was removed) are added to
+ * *no_conf as "m/v": they do not stop the others. */
 static bool pick_version(struct dkms *d, const char *m, const struct kernel_target *t, struct ai_job *job,
-			 bool *is_installed)
+			 bool *is_installed, char ***no_conf)
 {
 	_cleanup_strv_ char **vers = tree_versions(&d->s, m, NULL);
 	*job = (struct ai_job){.result = -1};
@@ -165,7 +167,10 @@ static bool pick_version(struct dkms *d, const char *m, const struct kernel_targ
 			*is_installed = true;
 			continue;
 		}
-		if (dkms_read_conf(d, m, v, t, NULL, &mc) != 0 || !mc->autoinstall)
+		int r = dkms_read_conf(d, m, v, t, NULL, &mc);
+		if (r == EX_NO_CONF)
+			strv_push(no_conf, xasprintf("%s/%s", m, v));
+		if (r != 0 || !mc->autoinstall)
 			continue;
 		if (job->v && ver_cmp(v, job->v) <= 0)
 			continue;
@@ -183,12 +188,24 @@ static bool pick_version(struct dkms *d, const char *m, const struct kernel_targ
 	return true;
 }
 
-/* One line per job; returns how many failed. */
-static int print_summary(struct dkms *d, const struct ai_job *jobs, size_t nj, const struct kernel_target *t)
+/* One line per job, and per version whose source is gone; returns how
+ * many failed. */
+static int print_summary(struct dkms *d, const struct ai_job *jobs, size_t nj, char *const *no_conf,
+			 const struct kernel_target *t)
 {
 	int failed = 0;
+	/* the reference's line for each, which scripts may look for */
+	for (size_t i = 0; i < nj; i++) {
+		if (jobs[i].started)
+			continue;
+		_cleanup_free_ char *deps = strv_join(jobs[i].deps, " ");
+		info("%s/%s autoinstall failed due to missing dependencies: %s", jobs[i].m, jobs[i].v, deps);
+	}
 	info_blank();
 	info("Autoinstall on kernel %s (%s):", t->release, t->arch);
+	for (size_t i = 0; no_conf[i]; i++)
+		info("  %s: skipped (its source is gone: no %s/%s/source/dkms.conf)", no_conf[i], d->s.dkms_tree,
+		     no_conf[i]);
 	for (size_t i = 0; i < nj; i++) {
 		const struct ai_job *j = &jobs[i];
 		if (!j->started) {
@@ -217,10 +234,11 @@ static int autoinstall_kernel(struct dkms *d, const struct kernel_target *t)
 	size_t nj = 0;
 	_cleanup_strv_ char **installed = xcalloc(1, sizeof(char *));
 	_cleanup_strv_ char **mods = tree_modules(&d->s, NULL);
+	_cleanup_strv_ char **no_conf = xcalloc(1, sizeof(char *));
 	for (size_t i = 0; mods[i]; i++) {
 		struct ai_job job;
 		bool is_installed;
-		bool any = pick_version(d, mods[i], t, &job, &is_installed);
+		bool any = pick_version(d, mods[i], t, &job, &is_installed, &no_conf);
 		if (is_installed)
 			strv_pushdup(&installed, mods[i]);
 		if (any) {
@@ -228,7 +246,7 @@ static int autoinstall_kernel(struct dkms *d, const struct kernel_target *t)
 			jobs[nj++] = job;
 		}
 	}
-	if (nj == 0)
+	if (nj == 0 && !no_conf[0])
 		return 0;
 	/* The signing key is made here, once, not by parallel builds racing
 	 * to create it. */
@@ -238,7 +256,7 @@ static int autoinstall_kernel(struct dkms *d, const struct kernel_target *t)
 		sign_plan_free(&sp);
 	}
 	run_jobs(d, jobs, nj, &installed, t);
-	int failed = print_summary(d, jobs, nj, t);
+	int failed = print_summary(d, jobs, nj, no_conf, t);
 	for (size_t i = 0; i < nj; i++) {
 		free(jobs[i].m);
 		free(jobs[i].v);

@@ -134,14 +134,18 @@ char *first_error_line(const char *log_path)
 	return NULL;
 }
 
-static int build_failed(const struct build *b, int code, const char *why, bool with_log)
+/* What build_failed() adds from the log. */
+enum log_lines { NO_LOG, FIRST_ERROR, FIRST_ERROR_AND_LOG };
+
+static int build_failed(const struct build *b, int code, const char *why, enum log_lines with_log)
 {
 	error("Build of %s/%s for kernel %s (%s) failed: %s", b->m, b->v, b->t->release, b->t->arch, why);
-	if (with_log) {
+	if (with_log != NO_LOG) {
 		_cleanup_free_ char *first = first_error_line(b->log);
 		if (first)
 			fprintf(stderr, "First error: %s\n", first);
-		fprintf(stderr, "Full log: %s\n", b->log);
+		if (with_log == FIRST_ERROR_AND_LOG)
+			fprintf(stderr, "Full log: %s\n", b->log);
 	}
 	failure_record(&b->d->s, b->m, b->v, b->t, code, why, with_log ? b->log : NULL);
 	return code;
@@ -171,9 +175,10 @@ static int collect_one(struct build *b, size_t i, const char *stage_mod)
 	}
 	if (b->sp.enabled) {
 		info("Signing module %s", ko);
-		if (sign_module(&b->sp, ko) != 0) {
+		/* a failure leaves the module unsigned, unless sign_strict */
+		if (sign_module(&b->sp, ko) != 0 && b->sp.strict) {
 			_cleanup_free_ char *why = xasprintf("%s could not be signed", ko);
-			return build_failed(b, EX_FAILED, why, false);
+			return build_failed(b, EX_FAILED, why, NO_LOG);
 		}
 	}
 	_cleanup_free_ char *dst = xasprintf("%s/%s.ko", stage_mod, cm->dest_name);
@@ -267,7 +272,7 @@ static int build_preflight(struct build *b)
 	}
 	sign_prepare(s, t, &b->sp);
 	if (b->sp.failed) {
-		/* the reason is already printed: fail before spending a build */
+		/* sign_strict; the reason is already printed: fail before spending a build */
 		error("Build of %s/%s for kernel %s (%s) stopped: modules cannot be signed.", b->m, b->v, t->release,
 		      t->arch);
 		return EX_FAILED;
@@ -297,11 +302,12 @@ static int prepare_source(struct build *b)
 			error(" Patch %s as specified in dkms.conf cannot be\nfound in %s/patches/.", p, b->build_dir);
 			return EX_PATCH;
 		}
-		info("applying patch %s...", p);
+		progress_start("applying patch %s", p);
 		int fd = open(pf, O_RDONLY | O_CLOEXEC);
 		char *argv[] = {"patch", "-p1", NULL};
 		struct spawn_opts o = {.cwd = b->build_dir, .out_fd = -1, .err_fd = -1, .in_fd = fd};
 		int pr = fd >= 0 ? spawn_run(argv, &o) : -errno;
+		progress_end(pr);
 		if (fd >= 0)
 			close(fd);
 		if (pr != 0) {
@@ -330,9 +336,10 @@ static int run_make(struct build *b)
 		make_cmd = xasprintf("make -j%s KERNELRELEASE=%s%s", b->d->opt.jobs, t->release, b->mc->make_command + 4);
 	else
 		make_cmd = xstrdup(b->mc->make_command);
-	info("%s...", make_cmd);
+	progress_start("%s", make_cmd);
 	_cleanup_free_ char *make_full = with_vars(b, make_cmd);
 	int mr = dkms_run_shell(make_full, b->build_dir, logfd, b->env_make);
+	progress_end(mr);
 	if (logfd >= 0)
 		close(logfd);
 	if (mr == 0)
@@ -340,7 +347,10 @@ static int run_make(struct build *b)
 	_cleanup_free_ char *why = mr < 0 ? xasprintf("make could not be run: %s", strerror(-mr))
 		: mr > 128 ? xasprintf("make was killed by signal %d", mr - 128)
 			   : xasprintf("make exited with status %d", mr);
-	return build_failed(b, EX_BUILD, why, true);
+	/* the reference's message, which scripts may look for, then ours */
+	error("Bad return status for module build on kernel: %s (%s)\nConsult %s for more information.", t->release,
+	      t->arch, b->log);
+	return build_failed(b, EX_BUILD, why, FIRST_ERROR);
 }
 
 /* Every module was produced, for this kernel. */
@@ -353,13 +363,13 @@ static int check_products(struct build *b)
 			_cleanup_free_ char *why = xasprintf(
 				"make succeeded but %s%s.ko was not produced (check BUILT_MODULE_NAME and BUILT_MODULE_LOCATION in dkms.conf)",
 				cm->built_location, cm->built_name);
-			return build_failed(b, EX_NOT_PRODUCED, why, true);
+			return build_failed(b, EX_NOT_PRODUCED, why, FIRST_ERROR_AND_LOG);
 		}
 		_cleanup_free_ char *rel = module_vermagic_release(ko);
 		if (rel && !streq(rel, b->t->release)) {
 			_cleanup_free_ char *why = xasprintf("%s.ko was built for kernel %s, not %s", cm->built_name, rel,
 							     b->t->release);
-			return build_failed(b, EX_BUILD, why, true);
+			return build_failed(b, EX_BUILD, why, FIRST_ERROR_AND_LOG);
 		}
 	}
 	return 0;
@@ -394,8 +404,9 @@ static bool from_cache(struct build *b, struct artifact_key *key)
  * the artifact cache. */
 static int make_modules(struct build *b, const struct artifact_key *key)
 {
-	info("Cleaning build area...");
-	dkms_run_shell(b->clean, b->build_dir, b->devnull, b->env_make);
+	/* a failed clean is only reported, as the reference does */
+	progress_start("Cleaning build area");
+	progress_end(dkms_run_shell(b->clean, b->build_dir, b->devnull, b->env_make));
 	int r;
 	if ((r = run_make(b)) || (r = check_products(b)))
 		return r;
@@ -436,8 +447,8 @@ static int compile(struct build *b)
 	fault_point("build:collected");
 	run_module_script(b->d, "post_build", b->mc->post_build, b->m, b->v, "build", b->env_make);
 	if (!hit) {
-		info("Cleaning build area...");
-		dkms_run_shell(b->clean, b->build_dir, b->devnull, b->env_make);
+		progress_start("Cleaning build area");
+		progress_end(dkms_run_shell(b->clean, b->build_dir, b->devnull, b->env_make));
 	}
 	rm_rf(b->build_dir);
 	return 0;

@@ -542,7 +542,7 @@ int action_check(struct dkms *d)
 	/* what bash made of a dkms.conf before serves again (evalcache.h) */
 	d->conf_from_cache = true;
 	_cleanup_free_ char *key = NULL, *cert = NULL;
-	mok_paths(&d->s, d->s.current_kernel ? d->s.current_kernel : "", &key, &cert);
+	mok_paths(&d->s, dkms_target(d, d->s.current_kernel, d->s.machine), &key, &cert);
 	struct check_report r = {0};
 	sb_probe(sysfs, cert, &r.sb);
 	gather(d, &r, sysfs);

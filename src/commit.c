@@ -88,10 +88,13 @@ int depmod_run(struct dkms *d, const char *k)
 		_cleanup_free_ char *line = strv_join(argv, " ");
 		debug("Running %s", line);
 	}
-	/* depmod's own chatter is discarded, as the reference does */
+	/* depmod's own chatter is discarded, as the reference does; its
+	 * "depmod..." line stays, which scripts and people read */
 	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	struct spawn_opts o = {.out_fd = devnull, .err_fd = devnull, .null_stdin = true};
+	progress_start("depmod");
 	int r = spawn_run(argv, &o);
+	progress_end(r);
 	if (devnull >= 0)
 		close(devnull);
 	if (r != 0) {
@@ -128,6 +131,23 @@ static int run_initramfs(struct dkms *d, const char *k)
 	return initramfs_regenerate(&d->s, k) ? EX_INSTALL : 0;
 }
 
+/* post_transaction as newer releases read it: from the framework files
+ * again at the end, $kernelver being the last kernel the command named. */
+static char *post_transaction_cmd(const struct dkms *d)
+{
+	const struct settings *s = &d->s;
+	if (!s->per_kernel)
+		return s->post_transaction ? xstrdup(s->post_transaction) : NULL;
+	size_t n = d->cli ? strv_len(d->cli->kernelver) : 0;
+	const char *k = n ? d->cli->kernelver[n - 1] : s->current_kernel;
+	const char *a = n && d->cli->arch && d->cli->arch[n - 1] ? d->cli->arch[n - 1] : s->machine;
+	struct kernel_settings ks;
+	settings_for_kernel(s, k, a, &ks);
+	char *cmd = TAKE_PTR(ks.post_transaction);
+	kernel_settings_free(&ks);
+	return cmd;
+}
+
 int dkms_commit(struct dkms *d)
 {
 	/* Only a run holding the lock may act on marks: they may be another
@@ -148,11 +168,12 @@ int dkms_commit(struct dkms *d)
 	/* post_transaction (framework.conf or environment, as in newer dkms):
 	 * a command run once after any command that changed installed
 	 * modules, autoinstall included. */
-	if (d->changes.changed && !str_empty(d->s.post_transaction)) {
-		info("Running the post_transaction command: %s", d->s.post_transaction);
-		int pr = dkms_run_shell(d->s.post_transaction, NULL, -1, NULL);
+	_cleanup_free_ char *pt = d->changes.changed ? post_transaction_cmd(d) : NULL;
+	if (!str_empty(pt)) {
+		info("Running the post_transaction command: %s", pt);
+		int pr = dkms_run_shell(pt, NULL, -1, NULL);
 		if (pr != 0)
-			warn("post_transaction \"%s\" exited with status %d.", d->s.post_transaction, pr);
+			warn("post_transaction \"%s\" exited with status %d.", pt, pr);
 	}
 	return ret;
 }

@@ -14,7 +14,7 @@ const char *const framework_vars[] = {
 	"sign_file", "mok_signing_key", "mok_certificate",
 	/* settings of newer dkms releases, accepted with the same meaning */
 	"parallel_jobs", "post_transaction", "compress_gzip_opts", "compress_xz_opts",
-	"compress_zstd_opts", "build_environment",
+	"compress_zstd_opts", "build_environment", "sign_strict",
 	/* ours */
 	"artifact_cache", "artifact_cache_size",
 	NULL,
@@ -95,8 +95,8 @@ static void settings_defaults(struct settings *s, const char *root)
 	 * environment when framework.conf does not set them. */
 	const char *envs[][2] = {
 		{"parallel_jobs", NULL}, {"sign_file", NULL}, {"mok_signing_key", NULL},
-		{"mok_certificate", NULL}, {"post_transaction", NULL}, {"artifact_cache", NULL},
-		{"artifact_cache_size", NULL},
+		{"mok_certificate", NULL}, {"post_transaction", NULL}, {"sign_strict", NULL},
+		{"artifact_cache", NULL}, {"artifact_cache_size", NULL},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(envs); i++)
 		envs[i][1] = getenv(envs[i][0]);
@@ -105,8 +105,9 @@ static void settings_defaults(struct settings *s, const char *root)
 	s->mok_signing_key = envs[2][1] ? xstrdup(envs[2][1]) : NULL;
 	s->mok_certificate = envs[3][1] ? xstrdup(envs[3][1]) : NULL;
 	s->post_transaction = envs[4][1] ? xstrdup(envs[4][1]) : NULL;
-	s->artifact_cache = xstrdup(envs[5][1] ? envs[5][1] : "");
-	s->artifact_cache_size = xstrdup(envs[6][1] ? envs[6][1] : "2G");
+	s->sign_strict = envs[5][1] ? xstrdup(envs[5][1]) : NULL;
+	s->artifact_cache = xstrdup(envs[6][1] ? envs[6][1] : "");
+	s->artifact_cache_size = xstrdup(envs[7][1] ? envs[7][1] : "2G");
 
 	const char *addon = getenv("ADDON_MODULES_DIR");
 	if (!str_empty(addon)) {
@@ -124,28 +125,45 @@ static void settings_defaults(struct settings *s, const char *root)
 		s->weak_modules = xstrdup(wm);
 }
 
-int settings_load(struct settings *s, const char *root)
+/* framework.conf, then framework.conf.d/ *.conf in glob order. */
+static char **framework_files(const struct settings *s)
 {
-	settings_defaults(s, root);
-	/* framework.conf, then framework.conf.d/ *.conf in glob order. */
-	_cleanup_strv_ char **files = NULL;
+	char **files = NULL;
 	strv_push(&files, path_join(s->conf_dir, "framework.conf"));
 	_cleanup_free_ char *dropins = path_join(s->conf_dir, "framework.conf.d");
 	_cleanup_strv_ char **names = dir_list(dropins);
 	for (size_t i = 0; names && names[i]; i++)
 		if (endswith(names[i], ".conf"))
 			strv_push(&files, path_join(dropins, names[i]));
-	bool any = false;
-	for (size_t i = 0; files[i]; i++)
-		any |= path_exists(files[i]);
-	if (!any)
-		return 0;
+	return files;
+}
 
-	_cleanup_strv_ char **assign = NULL;
+/* The trees as shell variables, set before the files are sourced. */
+static char **framework_assign(const struct settings *s)
+{
+	char **assign = NULL;
 	strv_push(&assign, xasprintf("dkms_tree=%s", s->dkms_tree));
 	strv_push(&assign, xasprintf("source_tree=%s", s->source_tree));
 	strv_push(&assign, xasprintf("install_tree=%s", s->install_tree));
 	strv_push(&assign, xasprintf("tmp_location=%s", s->tmp_location));
+	return assign;
+}
+
+int settings_load(struct settings *s, const char *root)
+{
+	settings_defaults(s, root);
+	_cleanup_strv_ char **files = framework_files(s);
+	bool any = false;
+	for (size_t i = 0; files[i]; i++) {
+		any |= path_exists(files[i]);
+		_cleanup_free_ char *text = NULL;
+		if (read_file(files[i], &text, NULL) == 0 && strstr(text, "kernelver"))
+			s->per_kernel = true;
+	}
+	if (!any)
+		return 0;
+
+	_cleanup_strv_ char **assign = framework_assign(s);
 	struct shell_eval e = {.files = files, .names = (char *const *)framework_vars, .assign = assign};
 	struct shvars vars = {0};
 	int r = shell_eval(&e, &vars);
@@ -162,7 +180,7 @@ int settings_load(struct settings *s, const char *root)
 		{"modprobe_on_install", &s->modprobe_on_install},
 		{"sign_file", &s->sign_file}, {"mok_signing_key", &s->mok_signing_key},
 		{"mok_certificate", &s->mok_certificate}, {"parallel_jobs", &s->parallel_jobs},
-		{"post_transaction", &s->post_transaction},
+		{"post_transaction", &s->post_transaction}, {"sign_strict", &s->sign_strict},
 		{"artifact_cache", &s->artifact_cache}, {"artifact_cache_size", &s->artifact_cache_size},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
@@ -174,6 +192,48 @@ int settings_load(struct settings *s, const char *root)
 	return 0;
 }
 
+static char *dup_or_null(const char *v)
+{
+	return v ? xstrdup(v) : NULL;
+}
+
+int settings_for_kernel(const struct settings *s, const char *k, const char *a, struct kernel_settings *ks)
+{
+	*ks = (struct kernel_settings){
+		dup_or_null(s->sign_file), dup_or_null(s->mok_signing_key), dup_or_null(s->mok_certificate),
+		dup_or_null(s->post_transaction),
+	};
+	if (!s->per_kernel)
+		return 0;
+	_cleanup_strv_ char **files = framework_files(s);
+	_cleanup_strv_ char **assign = framework_assign(s);
+	strv_push(&assign, xasprintf("kernelver=%s", k));
+	strv_push(&assign, xasprintf("arch=%s", a));
+	char *names[] = {"sign_file", "mok_signing_key", "mok_certificate", "post_transaction", NULL};
+	struct shell_eval e = {.files = files, .names = names, .assign = assign};
+	struct shvars vars = {0};
+	int r = shell_eval(&e, &vars);
+	if (r < 0)
+		return r;
+	char **fields[] = {&ks->sign_file, &ks->mok_signing_key, &ks->mok_certificate, &ks->post_transaction};
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+		const char *v = shvars_scalar(&vars, names[i]);
+		if (v)
+			set(fields[i], v);
+	}
+	shvars_free(&vars);
+	return 0;
+}
+
+void kernel_settings_free(struct kernel_settings *ks)
+{
+	free(ks->sign_file);
+	free(ks->mok_signing_key);
+	free(ks->mok_certificate);
+	free(ks->post_transaction);
+	*ks = (struct kernel_settings){0};
+}
+
 void settings_free(struct settings *s)
 {
 	char **fields[] = {
@@ -181,7 +241,7 @@ void settings_free(struct settings *s)
 		&s->kernel_dir_base, &s->boot_dir, &s->tmp_location, &s->verbose,
 		&s->symlink_modules, &s->autoinstall_all_kernels, &s->modprobe_on_install,
 		&s->sign_file, &s->mok_signing_key, &s->mok_certificate, &s->parallel_jobs,
-		&s->post_transaction, &s->artifact_cache, &s->artifact_cache_size,
+		&s->post_transaction, &s->sign_strict, &s->artifact_cache, &s->artifact_cache_size,
 		&s->running_distribution, &s->addon_modules_dir,
 		&s->weak_modules, &s->current_kernel, &s->current_os, &s->machine,
 		&s->kernel_source_dir, &s->kernel_config,

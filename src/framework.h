@@ -19,6 +19,8 @@ struct settings {
 	char *autoinstall_all_kernels;
 	char *modprobe_on_install;
 	char *sign_file, *mok_signing_key, *mok_certificate;
+	char *sign_strict;     /* "yes": signing that cannot be set up fails the build */
+	bool per_kernel;       /* a framework file mentions kernelver: see settings_for_kernel() */
 	char *parallel_jobs;   /* "" means unlimited (-j) */
 	char *post_transaction;
 	char *artifact_cache;  /* where built modules are kept ("": off), artifact.h */
@@ -37,6 +39,22 @@ struct settings {
 /* Defaults, then framework.conf files under root.  Returns 0 or -errno. */
 int settings_load(struct settings *s, const char *root);
 void settings_free(struct settings *s);
+
+/* The settings the reference reads from the framework files again once
+ * the kernel is known (sign_file, mok_signing_key, mok_certificate when it
+ * prepares signing; newer releases post_transaction at the end), with
+ * $kernelver and $arch set: sign_file="/lib/modules/${kernelver}/build/
+ * scripts/sign-file" names that kernel's.  settings_load() read them before
+ * any kernel was known, so bash expanded $kernelver to nothing.  The files
+ * are read again only when one of them mentions kernelver (per_kernel);
+ * else these are settings_load()'s values.  NULL when unset. */
+struct kernel_settings {
+	char *sign_file, *mok_signing_key, *mok_certificate, *post_transaction;
+};
+/* Fills ks for kernel k on arch a.  Returns 0, or -errno (ks then holds
+ * settings_load()'s values). */
+int settings_for_kernel(const struct settings *s, const char *k, const char *a, struct kernel_settings *ks);
+void kernel_settings_free(struct kernel_settings *ks);
 
 /* Debian or Ubuntu: the distribution's packages own the kernel's
  * modules, so install keeps no originals. */

@@ -5,6 +5,17 @@
 #include <unistd.h>
 
 static bool verbose_on;
+static bool progress_open; /* a progress line awaits its end */
+
+/* Ends an open progress line before another message. */
+static void progress_break(void)
+{
+	if (!progress_open)
+		return;
+	progress_open = false;
+	putchar('\n');
+	fflush(stdout);
+}
 
 void log_set_quiet(void)
 {
@@ -30,6 +41,7 @@ bool log_verbose(void)
 
 static void vlog(FILE *f, const char *prefix, const char *fmt, va_list ap)
 {
+	progress_break();
 	fflush(stdout);
 	if (prefix)
 		fputs(prefix, f);
@@ -48,7 +60,32 @@ void info(const char *fmt, ...)
 
 void info_blank(void)
 {
+	progress_break();
 	fflush(stderr);
+	putchar('\n');
+	fflush(stdout);
+}
+
+void progress_start(const char *fmt, ...)
+{
+	va_list ap;
+	progress_break();
+	fflush(stderr);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputs("...", stdout);
+	fflush(stdout);
+	progress_open = true;
+}
+
+void progress_end(int status)
+{
+	if (!progress_open && status <= 0)
+		return;
+	progress_open = false;
+	if (status > 0)
+		printf("(bad exit status: %d)", status);
 	putchar('\n');
 	fflush(stdout);
 }

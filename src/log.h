@@ -9,6 +9,12 @@ void log_set_verbose(bool v);
 bool log_verbose(void);
 void info(const char *fmt, ...) _printf_(1, 2);
 void info_blank(void);
+/* A progress line as the reference's invoke_command prints it, for
+ * scripts and people who read it: "what..." when a command starts, then
+ * "(bad exit status: N)" if it failed (status > 0), and the end of the
+ * line.  A message printed in between ends the line first. */
+void progress_start(const char *fmt, ...) _printf_(1, 2);
+void progress_end(int status);
 /* "Error! " and the message on stderr; returns -1 so callers can
  * write "return error(...)" after setting their exit code. */
 int error(const char *fmt, ...) _printf_(1, 2);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,11 +27,12 @@
 #define MOK_BITS 2048
 #define MOK_DAYS 36500
 
-void mok_paths(const struct settings *s, const char *k, char **key, char **cert)
+void mok_paths(const struct settings *s, const struct kernel_target *t, char **key, char **cert)
 {
-	*key = !str_empty(s->mok_signing_key) ? expand_kernelver(s->mok_signing_key, k)
+	const char *k = t->release;
+	*key = !str_empty(t->mok_signing_key) ? expand_kernelver(t->mok_signing_key, k)
 					      : path_join(s->dkms_tree, "mok.key");
-	*cert = !str_empty(s->mok_certificate) ? expand_kernelver(s->mok_certificate, k)
+	*cert = !str_empty(t->mok_certificate) ? expand_kernelver(t->mok_certificate, k)
 					       : path_join(s->dkms_tree, "mok.pub");
 }
 
@@ -101,7 +103,7 @@ static int write_new_private(const char *path, const char *data, size_t len)
 	return staged_commit(&st, STAGED_NOREPLACE);
 }
 
-int mok_generate(const char *key, const char *cert)
+int mok_generate(const char *key, const char *cert, struct mok_state *ms)
 {
 	if (path_exists(key) || path_exists(cert))
 		return -EEXIST;
@@ -115,19 +117,23 @@ int mok_generate(const char *key, const char *cert)
 	long klen = 0;
 	if (!pkey || !x || !kb || der_len <= 0 || !PEM_write_bio_PrivateKey(kb, pkey, NULL, NULL, 0, NULL, NULL) ||
 	    (klen = BIO_get_mem_data(kb, &kdata)) <= 0) {
-		error("Could not create a signing key and certificate: %s", ssl_reason());
+		ms->why = xasprintf("Could not create a signing key and certificate: %s", ssl_reason());
+		ms->no_key = ms->no_cert = true;
 		goto out;
 	}
 	r = write_new_private(key, kdata, (size_t)klen);
 	if (r == -EEXIST)
 		goto out; /* another run made it first: the caller waits for it */
 	if (r < 0) {
-		error("Could not create the signing key %s: %s", key, strerror(-r));
+		ms->why = xasprintf("Could not create the signing key %s: %s", key, strerror(-r));
+		ms->no_key = true;
 		goto out;
 	}
 	r = write_file_atomic(cert, (const char *)der, (size_t)der_len, 0644);
 	if (r < 0) {
-		error("Could not create the certificate %s: %s", cert, strerror(-r));
+		/* no key without its certificate: the next run makes a pair */
+		ms->why = xasprintf("Could not create the certificate %s: %s", cert, strerror(-r));
+		ms->no_cert = true;
 		unlink(key);
 		goto out;
 	}
@@ -217,10 +223,10 @@ static bool just_made(const char *path)
 
 /* Both files there: check them.  Neither: create them.  One of them: an
  * error, because a new pair would replace a key or a certificate that may
- * be enrolled in the firmware.  Returns NULL or why it failed. */
-static char *mok_ensure(const struct settings *s, const char *key, const char *cert, bool *created)
+ * be enrolled in the firmware.  Returns 0, or -1 with ms->why set. */
+static int mok_ensure(const struct settings *s, const char *key, const char *cert, struct mok_state *ms)
 {
-	*created = false;
+	*ms = (struct mok_state){0};
 	bool pkcs11 = startswith(key, "pkcs11:");
 	bool have_key = pkcs11 || path_exists(key), have_cert = path_exists(cert);
 	if (have_key != have_cert && (just_made(have_key ? key : cert))) {
@@ -230,33 +236,63 @@ static char *mok_ensure(const struct settings *s, const char *key, const char *c
 		have_key = pkcs11 || path_exists(key);
 		have_cert = path_exists(cert);
 	}
+	ms->no_key = !have_key;
+	ms->no_cert = !have_cert;
 	if (have_key && have_cert)
-		return mok_check(key, cert);
-	if (have_key)
-		return xasprintf("The certificate %s is missing but the signing key %s exists; restore the certificate, "
-				 "or remove the key to have a new pair generated",
-				 cert, key);
-	if (have_cert)
-		return xasprintf("The signing key %s is missing but the certificate %s exists; restore the key, "
-				 "or remove the certificate to have a new pair generated",
-				 key, cert);
+		return (ms->why = mok_check(key, cert)) ? -1 : 0;
+	if (have_key || have_cert) {
+		ms->why = have_key ? xasprintf("The certificate %s is missing but the signing key %s exists; restore the "
+					       "certificate, or remove the key to have a new pair generated",
+					       cert, key)
+				   : xasprintf("The signing key %s is missing but the certificate %s exists; restore the "
+					       "key, or remove the certificate to have a new pair generated",
+					       key, cert);
+		return -1;
+	}
 	info("Certificate or key are missing, generating self signed certificate for MOK...");
 	/* the default place is the dkms tree; a configured one must exist */
 	_cleanup_free_ char *dflt = path_join(s->dkms_tree, "mok.key");
 	if (streq(key, dflt))
 		mkdir_p(s->dkms_tree, 0755);
-	int r = mok_generate(key, cert);
+	*ms = (struct mok_state){0};
+	int r = mok_generate(key, cert, ms);
 	if (r == -EEXIST) {
 		/* another dkms made them just now: use theirs once complete */
 		for (int i = 0; i < 50 && !(is_file(key) && is_file(cert)); i++)
 			usleep(100 * 1000);
-		return mok_check(key, cert);
+		return (ms->why = mok_check(key, cert)) ? -1 : 0;
 	}
 	if (r < 0)
-		return xasprintf("The signing key %s and certificate %s could not be generated: %s", key, cert,
-				 strerror(-r));
-	*created = true;
-	return NULL;
+		return -1;
+	ms->created = true;
+	return 0;
+}
+
+/* framework.conf's sign_strict: "yes" (or "true", "1") turns it on. */
+static bool sign_strict(const struct settings *s)
+{
+	const char *v = s->sign_strict ? s->sign_strict : "";
+	return !strcasecmp(v, "yes") || !strcasecmp(v, "true") || streq(v, "1");
+}
+
+/* Signing asked for (there is a sign-file) cannot be set up.  By default
+ * as the reference: its message, and the build goes on unsigned; with
+ * sign_strict="yes" in framework.conf the build fails instead. */
+static void sign_not_possible(const struct settings *s, const struct kernel_target *t, struct sign_plan *sp,
+			      struct mok_state *ms)
+{
+	if (sign_strict(s)) {
+		error("%s.\nModules cannot be signed, so the build will fail (sign_strict).", ms->why);
+		sp->failed = TAKE_PTR(ms->why);
+		return;
+	}
+	if (ms->no_key)
+		info("Key file %s not found and can't be generated, modules won't be signed", sp->key);
+	else if (ms->no_cert)
+		info("Certificate file %s not found and can't be generated, modules won't be signed", sp->cert);
+	else
+		warn("%s; modules won't be signed.", ms->why);
+	debug("Not signing for kernel %s: %s.", t->release, ms->why);
 }
 
 /* What makes Secure Boot load the modules signed with a new key: its
@@ -273,7 +309,7 @@ static void mok_print_enrolment(const char *cert)
 
 void sign_prepare(const struct settings *s, const struct kernel_target *t, struct sign_plan *sp)
 {
-	*sp = (struct sign_plan){0};
+	*sp = (struct sign_plan){.strict = sign_strict(s)};
 	const char *sf = t->sign_file;
 	info("Sign command: %s", sf);
 	if (!is_file(sf) || access(sf, X_OK) != 0) {
@@ -282,16 +318,16 @@ void sign_prepare(const struct settings *s, const struct kernel_target *t, struc
 		return;
 	}
 	sp->sign_file = xstrdup(sf);
-	mok_paths(s, t->release, &sp->key, &sp->cert);
+	mok_paths(s, t, &sp->key, &sp->cert);
 	info("Signing key: %s", sp->key);
 	info("Public certificate (MOK): %s", sp->cert);
-	bool created = false;
-	sp->failed = mok_ensure(s, sp->key, sp->cert, &created);
-	if (sp->failed) {
-		error("%s.\nModules cannot be signed, so the build will fail.", sp->failed);
+	struct mok_state ms;
+	if (mok_ensure(s, sp->key, sp->cert, &ms) < 0) {
+		sign_not_possible(s, t, sp, &ms);
+		free(ms.why);
 		return;
 	}
-	if (created)
+	if (ms.created)
 		mok_print_enrolment(sp->cert);
 	sp->hash = xstrdup(t->sig_hash);
 	sp->enabled = true;
@@ -304,12 +340,15 @@ int sign_module(const struct sign_plan *sp, const char *ko)
 	char *argv[] = {sp->sign_file, sp->hash, sp->key, sp->cert, (char *)ko, NULL};
 	struct spawn_opts o = {.out_fd = -1, .err_fd = -1, .null_stdin = true};
 	int r = spawn_run(argv, &o);
-	if (r < 0)
-		error("Could not run %s to sign %s: %s", sp->sign_file, ko, strerror(-r));
-	else if (r > 128)
-		error("%s was killed by signal %d while signing %s", sp->sign_file, r - 128, ko);
-	else if (r)
-		error("%s exited with status %d while signing %s", sp->sign_file, r, ko);
+	if (r == 0)
+		return 0;
+	_cleanup_free_ char *why = r < 0 ? xasprintf("Could not run %s to sign %s: %s", sp->sign_file, ko, strerror(-r))
+		: r > 128 ? xasprintf("%s was killed by signal %d while signing %s", sp->sign_file, r - 128, ko)
+			  : xasprintf("%s exited with status %d while signing %s", sp->sign_file, r, ko);
+	if (sp->strict)
+		error("%s", why);
+	else
+		warn("%s; the module is left unsigned.", why);
 	return r;
 }
 
@@ -328,9 +367,8 @@ void sign_plan_free(struct sign_plan *sp)
 int action_generate_mok(struct dkms *d)
 {
 	const struct settings *s = &d->s;
-	const char *k = d->cli->kernelver && d->cli->kernelver[0] ? d->cli->kernelver[0] : s->current_kernel;
 	_cleanup_free_ char *key = NULL, *cert = NULL;
-	mok_paths(s, k ? k : "", &key, &cert);
+	mok_paths(s, dkms_first_target(d), &key, &cert);
 	info("Signing key: %s", key);
 	info("Public certificate (MOK): %s", cert);
 	if (startswith(key, "pkcs11:")) {
@@ -338,17 +376,17 @@ int action_generate_mok(struct dkms *d)
 		return 0;
 	}
 	bool had_both = path_exists(key) && path_exists(cert);
-	bool created = false;
-	_cleanup_free_ char *why = mok_ensure(s, key, cert, &created);
-	if (why) {
-		error("%s.", why);
+	struct mok_state ms;
+	if (mok_ensure(s, key, cert, &ms) < 0) {
+		error("%s.", ms.why);
+		free(ms.why);
 		return EX_FAILED;
 	}
-	if (had_both || !created)
+	if (had_both || !ms.created)
 		info("The key pair already exists; keeping it.");
 	else
 		info("Created the key pair.");
-	if (created)
+	if (!had_both && ms.created)
 		mok_print_enrolment(cert);
 	return 0;
 }

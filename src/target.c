@@ -106,12 +106,13 @@ static const char *module_suffix(const struct kernel_target *t)
 	return algo;
 }
 
-/* The reference's sign-file search: framework.conf's sign_file, else the
- * distribution's kbuild package, else the kernel's build tree. */
-static char *find_sign_file(const struct settings *s, const char *k)
+/* The reference's sign-file search: framework.conf's sign_file (read for
+ * this kernel), else the distribution's kbuild package, else the kernel's
+ * build tree. */
+static char *find_sign_file(const struct settings *s, const char *sign_file, const char *k)
 {
-	if (!str_empty(s->sign_file))
-		return expand_kernelver(s->sign_file, k);
+	if (!str_empty(sign_file))
+		return expand_kernelver(sign_file, k);
 	const char *dist = s->running_distribution ? s->running_distribution : "";
 	if (startswith(dist, "debian")) {
 		/* ${kernelver%.*}: the kernel version without its last dotted part */
@@ -141,7 +142,14 @@ void kernel_target_resolve(struct kernel_target *t, const struct settings *s, co
 		t->config = NULL;
 	t->modules_dir = path_join(s->install_tree, k);
 	t->module_suffix = module_suffix(t);
-	t->sign_file = find_sign_file(s, k);
+	struct kernel_settings ks;
+	if (settings_for_kernel(s, k, a, &ks) < 0)
+		warn("Could not read the framework configuration again for kernel %s; using its values without the kernel.",
+		     k);
+	t->sign_file = find_sign_file(s, ks.sign_file, k);
+	t->mok_signing_key = TAKE_PTR(ks.mok_signing_key);
+	t->mok_certificate = TAKE_PTR(ks.mok_certificate);
+	kernel_settings_free(&ks);
 	t->system_map = xasprintf("%s/System.map-%s", s->boot_dir, k);
 	_cleanup_free_ char *cc_text = t->config ? kconfig_get(t->config, "CONFIG_CC_VERSION_TEXT") : NULL;
 	if (cc_text)
@@ -161,7 +169,8 @@ void kernel_target_resolve(struct kernel_target *t, const struct settings *s, co
 void kernel_target_free(struct kernel_target *t)
 {
 	char **fields[] = {&t->release, &t->arch, &t->headers_dir, &t->config_path, &t->config,
-			   &t->modules_dir, &t->sign_file, &t->system_map, &t->cc, &t->sig_hash};
+			   &t->modules_dir, &t->sign_file, &t->mok_signing_key, &t->mok_certificate,
+			   &t->system_map, &t->cc, &t->sig_hash};
 	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
 		free(*fields[i]);
 	*t = (struct kernel_target){0};

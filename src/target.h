@@ -18,6 +18,7 @@ struct kernel_target {
 	char *modules_dir;   /* <install_tree>/<release> */
 	const char *module_suffix; /* "", ".gz", ".xz" or ".zst" */
 	char *sign_file;     /* the program that signs modules (may not exist) */
+	char *mok_signing_key, *mok_certificate; /* as configured for this kernel, or NULL */
 	char *system_map;    /* <boot_dir>/System.map-<release> (may not exist) */
 	char *cc;            /* first word of CONFIG_CC_VERSION_TEXT, or NULL */
 	char *sig_hash;      /* CONFIG_MODULE_SIG_HASH, else "sha512" */

@@ -40,6 +40,15 @@ mkdir -p "$T/hostile"
 printf 'PACKAGE_NAME=evil\nPACKAGE_VERSION=../../../tmp/x\nBUILT_MODULE_NAME[0]=e\nDEST_MODULE_LOCATION[0]=/extra\n' > "$T/hostile/dkms.conf"
 expect_rc 10 tdkms add "$T/hostile"
 [ ! -e "$T/dkms/evil" ] || fail "hostile version registered"
+# a dkms.conf with DOS line ends: exit 10, said so, nothing registered or
+# copied (the reference registers names that end in a carriage return)
+mkdir -p "$T/crlf"
+printf 'PACKAGE_NAME=crlf\r\nPACKAGE_VERSION=1.0\r\nBUILT_MODULE_NAME[0]=crlf\r\nDEST_MODULE_LOCATION[0]=/extra\r\n' \
+    > "$T/crlf/dkms.conf"
+out=$(tdkms add "$T/crlf" 2>&1); rc=$?
+[ $rc = 10 ] || fail "CRLF dkms.conf: exit $rc, want 10"
+grep -q "DOS (CRLF) line ends" <<<"$out" || fail "CRLF dkms.conf: not said: $out"
+[ -z "$(ls "$T/dkms" "$T/src" | grep crlf)" ] || fail "CRLF dkms.conf left state behind"
 
 # add twice: 3
 fake_source good 1.0

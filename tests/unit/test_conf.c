@@ -251,6 +251,47 @@ static void test_framework_conf(void **state)
 	settings_free(&s);
 }
 
+/* Settings that name the kernel are read again once it is known, as the
+ * reference does when it prepares signing; the first read (no kernel yet)
+ * leaves $kernelver empty. */
+static void test_framework_per_kernel(void **state)
+{
+	(void)state;
+	put("etc/dkms/framework.conf.d/20-sign.conf",
+	    "sign_file=\"/lib/modules/${kernelver}/build/scripts/sign-file\"\n"
+	    "mok_signing_key=\"/keys/$kernelver/$arch.key\"\n"
+	    "post_transaction=\"echo done $kernelver\"\n");
+	struct settings s;
+	assert_int_equal(settings_load(&s, root), 0);
+	assert_true(s.per_kernel);
+	assert_string_equal(s.sign_file, "/lib/modules//build/scripts/sign-file");
+	struct kernel_settings ks;
+	assert_int_equal(settings_for_kernel(&s, "6.1.0-56-amd64", "x86_64", &ks), 0);
+	assert_string_equal(ks.sign_file, "/lib/modules/6.1.0-56-amd64/build/scripts/sign-file");
+	assert_string_equal(ks.mok_signing_key, "/keys/6.1.0-56-amd64/x86_64.key");
+	assert_null(ks.mok_certificate);
+	assert_string_equal(ks.post_transaction, "echo done 6.1.0-56-amd64");
+	kernel_settings_free(&ks);
+	struct kernel_target t;
+	kernel_target_resolve(&t, &s, "6.12.117+deb12-amd64", "x86_64");
+	assert_string_equal(t.sign_file, "/lib/modules/6.12.117+deb12-amd64/build/scripts/sign-file");
+	assert_string_equal(t.mok_signing_key, "/keys/6.12.117+deb12-amd64/x86_64.key");
+	kernel_target_free(&t);
+	settings_free(&s);
+
+	/* no mention of the kernel: the files are not read again */
+	put("etc/dkms/framework.conf.d/20-sign.conf", "sign_file=/usr/bin/true\n");
+	assert_int_equal(settings_load(&s, root), 0);
+	assert_false(s.per_kernel);
+	assert_int_equal(settings_for_kernel(&s, "6.1.0-56-amd64", "x86_64", &ks), 0);
+	assert_string_equal(ks.sign_file, "/usr/bin/true");
+	kernel_settings_free(&ks);
+	settings_free(&s);
+	char *p = path_join(root, "etc/dkms/framework.conf.d/20-sign.conf");
+	unlink(p);
+	free(p);
+}
+
 static void test_distro(void **state)
 {
 	(void)state;
@@ -273,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_overrides_and_exclusive),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_framework_conf),
+		cmocka_unit_test(test_framework_per_kernel),
 		cmocka_unit_test(test_distro),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
