@@ -12,7 +12,9 @@ pkgs=(meson ninja-build pkg-config gcc make libc6-dev libcmocka-dev
       libssl-dev openssl bash patch xz-utils zstd gzip file binutils
       bc flex bison libelf-dev python3 diffutils)
 for k in $KERNELS; do pkgs+=("linux-headers-$k"); done
-[ "${1:-}" = --system ] && pkgs+=(debootstrap qemu-system-x86 busybox-static cpio debhelper dpkg-dev fakeroot)
+# --system: debootstrap roots (tests/system/apt, rpm), QEMU boots
+# (tests/system/boot), building our .deb (debian/) and RPM (rpm/).
+[ "${1:-}" = --system ] && pkgs+=(debootstrap qemu-system-x86 busybox-static cpio debhelper dpkg-dev fakeroot rpm git)
 
 missing=()
 for p in "${pkgs[@]}"; do
