@@ -12,9 +12,11 @@ pkgs=(meson ninja-build pkg-config gcc make libc6-dev libcmocka-dev
       libssl-dev openssl bash patch xz-utils zstd gzip file binutils
       bc flex bison libelf-dev python3 diffutils)
 for k in $KERNELS; do pkgs+=("linux-headers-$k"); done
-# --system: the system tests' tools; pacman, makepkg and bsdtar (which
-# Debian's makepkg uses without depending on it) for tests/system/pacman.
-[ "${1:-}" = --system ] && pkgs+=(debootstrap qemu-system-x86 busybox-static cpio debhelper dpkg-dev fakeroot
+# --system: debootstrap roots (tests/system/apt, rpm, pacman), QEMU boots
+# (tests/system/boot), building our .deb (debian/) and RPM (rpm/); pacman,
+# makepkg and bsdtar (which Debian's makepkg uses without depending on it)
+# for tests/system/pacman.
+[ "${1:-}" = --system ] && pkgs+=(debootstrap qemu-system-x86 busybox-static cpio debhelper dpkg-dev fakeroot rpm git
                                  pacman-package-manager makepkg libarchive-tools)
 
 missing=()
