@@ -20,17 +20,9 @@ static int read_pkginfo(struct dkms *d, const char *conf, const struct kernel_ta
 {
 	struct conf_request rq = {.s = &d->s, .module = "", .module_version = "", .t = t, .file = conf};
 	struct module_conf mc;
-	fflush(stderr);
-	int saved = dup(2), devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (devnull >= 0)
-		dup2(devnull, 2);
+	int saved = log_silence_stderr();
 	module_conf_load(&rq, &mc);
-	if (saved >= 0) {
-		dup2(saved, 2);
-		close(saved);
-	}
-	if (devnull >= 0)
-		close(devnull);
+	log_restore_stderr(saved);
 	int r = str_empty(mc.package_name) || str_empty(mc.package_version) ? -1 : 0;
 	if (r == 0) {
 		*m = xstrdup(mc.package_name);

@@ -14,6 +14,7 @@
 #include "hardware.h"
 #include "initramfs.h"
 #include "kernel.h"
+#include "log.h"
 #include "sign.h"
 #include "tree.h"
 #include "uninstall.h"
@@ -509,22 +510,13 @@ static void gather(struct dkms *d, struct check_report *r, const char *sysfs)
 	struct hw_devices devs;
 	hw_devices_scan(sysfs, &devs);
 	fflush(stderr);
-	int saved_err = dup(2);
-	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (devnull >= 0)
-		dup2(devnull, 2);
+	int saved_err = log_silence_stderr();
 	r->kernels = xcalloc(nk + 1, sizeof(*r->kernels));
 	for (size_t i = 0; i < nk && !spawn_interrupted(); i++) {
 		check_kernel(d, kas[i].k, kas[i].a, &devs, &r->sb, &r->kernels[i]);
 		r->n++;
 	}
-	if (devnull >= 0) {
-		fflush(stderr);
-		dup2(saved_err, 2);
-		close(devnull);
-	}
-	if (saved_err >= 0)
-		close(saved_err);
+	log_restore_stderr(saved_err);
 	for (size_t i = 0; i < nk; i++) {
 		free(kas[i].k);
 		free(kas[i].a);

@@ -1,4 +1,5 @@
 #include "hardware.h"
+#include "kernel.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -134,20 +135,6 @@ char *hw_device_describe(const struct hw_device *dev)
 	return xasprintf("%s (%s), no driver bound", id, dev->name);
 }
 
-/* One libkmod context for the module files looked at, reading no
- * modprobe configuration. */
-static struct kmod_ctx *hw_kmod(void)
-{
-	static struct kmod_ctx *ctx;
-	static const char *const no_config[] = {NULL};
-	if (!ctx) {
-		ctx = kmod_new(NULL, no_config);
-		if (ctx)
-			kmod_set_log_priority(ctx, 0);
-	}
-	return ctx;
-}
-
 /* One key=value of the module's information into mi. */
 static void modfile_take(struct modfile_info *mi, const char *key, const char *value)
 {
@@ -167,7 +154,7 @@ static void modfile_take(struct modfile_info *mi, const char *key, const char *v
 int modfile_read(const char *path, struct modfile_info *mi)
 {
 	*mi = (struct modfile_info){.aliases = xcalloc(1, sizeof(char *))};
-	struct kmod_ctx *ctx = hw_kmod();
+	struct kmod_ctx *ctx = kmod_context();
 	if (!ctx)
 		return -ENOMEM;
 	struct kmod_module *mod = NULL;

@@ -86,7 +86,7 @@ char *find_module_file(const char *dir, const char *name, const char *compressed
 
 /* One libkmod context for the process, reading no modprobe.d
  * configuration: only module files are looked at. */
-static struct kmod_ctx *kmod_context(void)
+struct kmod_ctx *kmod_context(void)
 {
 	static struct kmod_ctx *ctx;
 	static const char *const no_config[] = {NULL};

@@ -17,6 +17,10 @@ int kernel_version_cmp(const char *a, const char *b);
  * any compressed variant; NULL when none exists. */
 char *find_module_file(const char *dir, const char *name, const char *compressed_suffix);
 
+/* One libkmod context for the process, reading no modprobe.d
+ * configuration: only module files are looked at. */
+struct kmod_ctx *kmod_context(void);
+
 /* The vermagic's kernel release of a .ko (first word of vermagic=), via
  * libkmod.  NULL when unreadable. */
 char *module_vermagic_release(const char *ko_path);

@@ -124,3 +124,24 @@ void debug(const char *fmt, ...)
 	vlog(stdout, "[verbose] ", fmt, ap);
 	va_end(ap);
 }
+
+int log_silence_stderr(void)
+{
+	fflush(stderr);
+	int saved = dup(2);
+	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (devnull >= 0) {
+		dup2(devnull, 2);
+		close(devnull);
+	}
+	return saved;
+}
+
+void log_restore_stderr(int saved)
+{
+	if (saved < 0)
+		return;
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+}

@@ -20,6 +20,11 @@ void progress_end(int status);
 int error(const char *fmt, ...) _printf_(1, 2);
 void warn(const char *fmt, ...) _printf_(1, 2);
 void deprecated(const char *fmt, ...) _printf_(1, 2);
+/* stderr to /dev/null until log_restore_stderr(): for reading every
+ * dkms.conf quietly, as the reference's status does.  Returns what to
+ * give log_restore_stderr(). */
+int log_silence_stderr(void);
+void log_restore_stderr(int saved);
 /* With --verbose (or framework.conf verbose): the commands run and the
  * decisions taken, on stdout, each line starting "[verbose] ". */
 void debug(const char *fmt, ...) _printf_(1, 2);

@@ -203,10 +203,7 @@ int action_status(struct dkms *d)
 	d->conf_from_cache = true;
 	/* the reference reads each dkms.conf here with stderr silenced */
 	fflush(stderr);
-	int saved_err = dup(2);
-	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (devnull >= 0)
-		dup2(devnull, 2);
+	int saved_err = log_silence_stderr();
 	if (nk == 0) {
 		collect(d, c->module, c->module_version, NULL, c->arch ? c->arch[0] : NULL, &rows, &n);
 	} else {
@@ -214,13 +211,7 @@ int action_status(struct dkms *d)
 			collect(d, c->module, c->module_version, c->kernelver[i],
 				c->arch && i < strv_len(c->arch) ? c->arch[i] : NULL, &rows, &n);
 	}
-	if (devnull >= 0) {
-		fflush(stderr);
-		dup2(saved_err, 2);
-		close(devnull);
-	}
-	if (saved_err >= 0)
-		close(saved_err);
+	log_restore_stderr(saved_err);
 	struct strbuf out = {0};
 	strbuf_append(&out, c->json ? "[" : "");
 	for (size_t i = 0; i < n; i++) {
