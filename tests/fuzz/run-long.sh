@@ -1,8 +1,8 @@
 #!/bin/bash
 # Long runs of the libFuzzer harnesses, not part of the test suite:
 #   tests/fuzz/run-long.sh [SECONDS] [HARNESS...]
-# SECONDS per harness (default 600); harnesses: conf cli tarpath (default
-# all).  Builds build-fuzz (CC=clang, -Dfuzz=true) when needed, runs each
+# SECONDS per harness (default 600); harnesses: conf cli tarpath unpack
+# (default all).  Builds build-fuzz (CC=clang, -Dfuzz=true) when needed, runs each
 # harness on a corpus kept in build-fuzz/fuzz-corpus/<name> (grown from
 # the committed seeds, run after run), the conf harness comparing every
 # FUZZ_BASH_EVERY-th (default 4th) text it reads in-process with bash, and
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.."
 secs=${1:-600}
 shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(conf cli tarpath)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(conf cli tarpath unpack)
 
 if [ ! -d build-fuzz ]; then
     CC=clang meson setup build-fuzz -Dfuzz=true >/dev/null || exit 1
