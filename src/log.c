@@ -39,7 +39,7 @@ bool log_verbose(void)
 	return verbose_on;
 }
 
-static void vlog(FILE *f, const char *prefix, const char *fmt, va_list ap)
+_printf_(3, 0) static void vlog(FILE *f, const char *prefix, const char *fmt, va_list ap)
 {
 	progress_break();
 	fflush(stdout);

@@ -245,9 +245,63 @@ size_t shvars_size(const struct shvars *s, const char *name)
 
 /* The fast path: files made only of comments, blank lines and plain
  * assignments (NAME=word or NAME[N]=word, the word built from safe
- * unquoted characters, '...' and "..." without $, ` or \) mean exactly
- * what bash would make of them, so they are read here without starting
- * bash.  Anything else returns -ENOTSUP and bash reads the files. */
+ * unquoted characters, '...', "..." without `, and $NAME or ${NAME} of
+ * names surely set) mean exactly what bash would make of them, so they
+ * are read here without starting bash.  Anything else returns -ENOTSUP
+ * and bash reads the files. */
+
+/* Names bash gives a meaning of its own: every variable of bash(1)'s
+ * "Shell Variables" (those bash sets, such as RANDOM, LINENO, UID or _,
+ * and those whose assignment changes the shell, such as IFS, PATH or
+ * POSIXLY_CORRECT), the few more that bash's table of special variables
+ * acts upon (TERM, TERMCAP, TERMINFO, TZ, TEXTDOMAIN, TEXTDOMAINDIR,
+ * ignoreeof), and those bash 5.3 adds.  "RANDOM=5; X=$RANDOM" or
+ * "X=$LINENO" mean what only bash knows, so a file that assigns or
+ * expands one of them is left to bash.  Sorted for bsearch (strcmp). */
+const char *const shell_special_vars[] = {
+	"BASH", "BASHOPTS", "BASHPID", "BASH_ALIASES", "BASH_ARGC", "BASH_ARGV",
+	"BASH_ARGV0", "BASH_CMDS", "BASH_COMMAND", "BASH_COMPAT", "BASH_ENV",
+	"BASH_EXECUTION_STRING", "BASH_LINENO", "BASH_LOADABLES_PATH", "BASH_MONOSECONDS",
+	"BASH_REMATCH", "BASH_SOURCE", "BASH_SUBSHELL", "BASH_TRAPSIG", "BASH_VERSINFO",
+	"BASH_VERSION", "BASH_XTRACEFD", "CDPATH", "CHILD_MAX", "COLUMNS", "COMPREPLY",
+	"COMP_CWORD", "COMP_KEY", "COMP_LINE", "COMP_POINT", "COMP_TYPE",
+	"COMP_WORDBREAKS", "COMP_WORDS", "COPROC", "DIRSTACK", "EMACS", "ENV",
+	"EPOCHREALTIME", "EPOCHSECONDS", "EUID", "EXECIGNORE", "FCEDIT", "FIGNORE",
+	"FUNCNAME", "FUNCNEST", "GLOBIGNORE", "GLOBSORT", "GROUPS", "HISTCMD",
+	"HISTCONTROL", "HISTFILE", "HISTFILESIZE", "HISTIGNORE", "HISTSIZE",
+	"HISTTIMEFORMAT", "HOME", "HOSTFILE", "HOSTNAME", "HOSTTYPE", "IFS", "IGNOREEOF",
+	"INPUTRC", "INSIDE_EMACS", "LANG", "LC_ALL", "LC_COLLATE", "LC_CTYPE",
+	"LC_MESSAGES", "LC_NUMERIC", "LC_TIME", "LINENO", "LINES", "MACHTYPE", "MAIL",
+	"MAILCHECK", "MAILPATH", "MAPFILE", "OLDPWD", "OPTARG", "OPTERR", "OPTIND",
+	"OSTYPE", "PATH", "PIPESTATUS", "POSIXLY_CORRECT", "PPID", "PROMPT_COMMAND",
+	"PROMPT_DIRTRIM", "PS0", "PS1", "PS2", "PS3", "PS4", "PWD", "RANDOM",
+	"READLINE_ARGUMENT", "READLINE_LINE", "READLINE_MARK", "READLINE_POINT", "REPLY",
+	"SECONDS", "SHELL", "SHELLOPTS", "SHLVL", "SRANDOM", "TERM", "TERMCAP", "TERMINFO",
+	"TEXTDOMAIN", "TEXTDOMAINDIR", "TIMEFORMAT", "TMOUT", "TMPDIR", "TZ", "UID", "_",
+	"auto_resume", "histchars", "ignoreeof", NULL,
+};
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+bool shell_name_is_special(const char *name)
+{
+	/* the driver's own variables: "__dkms_names=x" in a file would
+	 * change what the driver reads back */
+	if (startswith(name, "__dkms_"))
+		return true;
+	size_t n = ARRAY_SIZE(shell_special_vars) - 1;
+	return bsearch(&name, shell_special_vars, n, sizeof(*shell_special_vars), cmp_name) != NULL;
+}
+
+/* What the fast path holds at the most; a text that needs more (a huge
+ * sparse array, a value doubled line after line) is left to bash, which
+ * keeps sparse arrays and manages its own memory. */
+#define FAST_MAX_CELLS 4096                  /* array slots of all variables */
+#define FAST_MAX_VALUE SHELL_FILE_MAX        /* bytes of one value */
+#define FAST_MAX_BYTES (16 * SHELL_FILE_MAX) /* bytes of all values assigned by one text */
 
 static bool is_name_start(char c)
 {
@@ -264,193 +318,223 @@ static bool is_safe_unquoted(char c)
 	return is_name_char(c) || (c && strchr("./:,+@%^=-", c));
 }
 
-/* $name or ${name} at p (p[0] == '$'): appends the value and returns the
- * length consumed; -1 when the expansion is anything else or the name is
- * not one that is surely set (given to the script or assigned earlier in
- * these files): bash would look at its environment and specials. */
-static int expand_var(const char *p, const char *end, const struct shvars *known, struct strbuf *sb)
+static bool is_blank(char c)
 {
-	const char *n0, *n1;
-	int used;
-	if (p + 1 < end && p[1] == '{') {
-		n0 = p + 2;
-		n1 = n0;
-		while (n1 < end && is_name_char(*n1))
-			n1++;
-		if (n1 >= end || *n1 != '}')
-			return -1;
-		used = (int)(n1 - p) + 1;
-	} else {
-		n0 = p + 1;
-		n1 = n0;
-		while (n1 < end && is_name_char(*n1))
-			n1++;
-		used = (int)(n1 - p);
-	}
-	if (n1 == n0 || !is_name_start(*n0))
-		return -1;
-	_cleanup_free_ char *name = xstrndup(n0, (size_t)(n1 - n0));
-	const struct shvar *v = shvars_get(known, name);
-	if (!v)
-		return -1;
-	/* $NAME is ${NAME[0]} */
-	if (v->n > 0 && v->vals[0])
-		strbuf_append(sb, v->vals[0]);
-	return used;
+	return c == ' ' || c == '\t';
 }
 
-/* One line; returns 1 assignment parsed, 0 nothing to do, -1 not simple. */
-static int parse_simple_line(const char *line, size_t len, const struct shvars *known, char **name, size_t *idx,
-			     char **value)
+/* $name or ${name} at p (p[0] == '$'): appends the value and returns the
+ * position after it; NULL when the expansion is anything else, when the
+ * name is not one that is surely set (given to the script or assigned
+ * earlier in these files: bash would look at its environment), or when
+ * bash gives the name a meaning of its own. */
+static const char *expand_var(const char *p, const char *end, const struct shvars *known, struct strbuf *sb)
 {
-	const char *p = line, *end = line + len;
-	while (p < end && (*p == ' ' || *p == '\t'))
-		p++;
-	if (p == end || *p == '#')
-		return 0;
-	if (!is_name_start(*p))
-		return -1;
-	const char *n0 = p;
-	while (p < end && is_name_char(*p))
-		p++;
-	*name = xstrndup(n0, (size_t)(p - n0));
-	*idx = 0;
-	if (p < end && *p == '[') {
-		p++;
-		const char *i0 = p;
-		while (p < end && *p >= '0' && *p <= '9')
+	bool braced = p + 1 < end && p[1] == '{';
+	const char *n0 = p + 1 + braced, *n1 = n0;
+	while (n1 < end && is_name_char(*n1))
+		n1++;
+	if (n1 == n0 || !is_name_start(*n0))
+		return NULL;
+	if (braced && (n1 >= end || *n1 != '}'))
+		return NULL;
+	_cleanup_free_ char *name = xstrndup(n0, (size_t)(n1 - n0));
+	const struct shvar *v = shvars_get(known, name);
+	if (!v || shell_name_is_special(name))
+		return NULL;
+	/* $NAME is ${NAME[0]} */
+	const char *val = v->n > 0 && v->vals[0] ? v->vals[0] : "";
+	if (sb->len + strlen(val) > FAST_MAX_VALUE)
+		return NULL;
+	strbuf_append(sb, val);
+	return braced ? n1 + 1 : n1;
+}
+
+/* "..." at p (p[0] == '"'), appended to sb: the position after the
+ * closing quote, or NULL.  Inside, a backslash quotes only $ ` " \ and is
+ * kept before anything else; a backquote is left to bash. */
+static const char *parse_dquoted(const char *p, const char *end, const struct shvars *known, struct strbuf *sb)
+{
+	for (p++; p && p < end && *p != '"';) {
+		if (*p == '`') {
+			return NULL;
+		} else if (*p == '$') {
+			p = expand_var(p, end, known, sb);
+		} else if (*p == '\\') {
+			if (p + 1 >= end)
+				return NULL;
+			if (strchr("$`\"\\", p[1]))
+				strbuf_appendn(sb, p + 1, 1);
+			else
+				strbuf_appendn(sb, p, 2);
+			p += 2;
+		} else {
+			strbuf_appendn(sb, p, 1);
 			p++;
-		if (p == i0 || p >= end || *p != ']' || (p - i0 > 1 && *i0 == '0') || p - i0 > 6)
-			goto bad;
-		*idx = strtoul(i0, NULL, 10);
-		p++;
+		}
 	}
-	if (p >= end || *p != '=')
-		goto bad;
-	p++;
-	struct strbuf sb = {0};
-	strbuf_append(&sb, "");
-	while (p < end && *p != ' ' && *p != '\t') {
+	return p && p < end ? p + 1 : NULL;
+}
+
+/* The word after '=' at p, up to a blank or the end of the line, appended
+ * to sb: the position after it, or NULL when it is not plain. */
+static const char *parse_word(const char *p, const char *end, const struct shvars *known, struct strbuf *sb)
+{
+	while (p && p < end && !is_blank(*p)) {
 		if (*p == '\'') {
 			const char *q = memchr(p + 1, '\'', (size_t)(end - p - 1));
 			if (!q)
-				goto bad_value;
-			strbuf_appendn(&sb, p + 1, (size_t)(q - p - 1));
+				return NULL;
+			strbuf_appendn(sb, p + 1, (size_t)(q - p - 1));
 			p = q + 1;
 		} else if (*p == '"') {
-			p++;
-			while (p < end && *p != '"') {
-				if (*p == '`')
-					goto bad_value;
-				if (*p == '$') {
-					int used = expand_var(p, end, known, &sb);
-					if (used < 0)
-						goto bad_value;
-					p += used;
-				} else if (*p == '\\') {
-					/* inside "...", a backslash quotes only $ ` " \ */
-					if (p + 1 >= end)
-						goto bad_value;
-					if (strchr("$`\"\\", p[1])) {
-						strbuf_appendn(&sb, p + 1, 1);
-					} else {
-						strbuf_appendn(&sb, p, 2);
-					}
-					p += 2;
-				} else {
-					strbuf_appendn(&sb, p, 1);
-					p++;
-				}
-			}
-			if (p >= end)
-				goto bad_value;
-			p++;
+			p = parse_dquoted(p, end, known, sb);
 		} else if (*p == '$') {
-			int used = expand_var(p, end, known, &sb);
-			if (used < 0)
-				goto bad_value;
-			p += used;
+			p = expand_var(p, end, known, sb);
 		} else if (is_safe_unquoted(*p)) {
-			strbuf_appendn(&sb, p, 1);
+			strbuf_appendn(sb, p, 1);
 			p++;
 		} else {
-			goto bad_value;
+			return NULL;
 		}
 	}
-	while (p < end && (*p == ' ' || *p == '\t'))
-		p++;
-	if (p < end && *p != '#')
-		goto bad_value;
-	*value = strbuf_steal(&sb);
-	return 1;
-bad_value:
-	strbuf_release(&sb);
-bad:
-	free(*name);
-	*name = NULL;
-	return -1;
+	return p;
 }
 
-static int parse_simple_file(const char *text, struct shvars *all)
+/* NAME= or NAME[N]= at *p: the name and index, *p moved past the '=';
+ * false when the line does not start so.  Indices are decimal without a
+ * leading 0 (bash reads 010 as octal), of at most 4 digits. */
+static bool parse_target(const char **p, const char *end, char **name, size_t *idx)
 {
-	for (const char *line = text; line && *line;) {
-		const char *nl = strchr(line, '\n');
-		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+	const char *q = *p, *n0 = q;
+	if (q == end || !is_name_start(*q))
+		return false;
+	while (q < end && is_name_char(*q))
+		q++;
+	const char *n1 = q;
+	size_t i = 0;
+	if (q < end && *q == '[') {
+		const char *i0 = ++q;
+		while (q < end && *q >= '0' && *q <= '9')
+			i = i * 10 + (size_t)(*q++ - '0');
+		if (q == i0 || q - i0 > 4 || (q - i0 > 1 && *i0 == '0') || q >= end || *q != ']')
+			return false;
+		q++;
+	}
+	if (q >= end || *q != '=')
+		return false;
+	*name = xstrndup(n0, (size_t)(n1 - n0));
+	*idx = i;
+	*p = q + 1;
+	return true;
+}
+
+/* The line [line, end): 1 an assignment parsed (name, idx and value
+ * allocated), 0 nothing to do, -1 not simple. */
+static int parse_simple_line(const char *line, const char *end, const struct shvars *known, char **name, size_t *idx,
+			     char **value)
+{
+	const char *p = line;
+	while (p < end && is_blank(*p))
+		p++;
+	if (p == end || *p == '#')
+		return 0;
+	if (!parse_target(&p, end, name, idx))
+		return -1;
+	struct strbuf sb = {0};
+	strbuf_append(&sb, "");
+	p = parse_word(p, end, known, &sb);
+	while (p && p < end && is_blank(*p))
+		p++;
+	if (!p || (p < end && *p != '#') || sb.len > FAST_MAX_VALUE || shell_name_is_special(*name)) {
+		strbuf_release(&sb);
+		free(*name);
+		*name = NULL;
+		return -1;
+	}
+	*value = strbuf_steal(&sb);
+	return 1;
+}
+
+int shvars_parse_simple(struct shvars *vars, const char *text, size_t len)
+{
+	if (memchr(text, '\0', len))
+		return -ENOTSUP;
+	size_t cells = 0, bytes = 0;
+	for (size_t i = 0; i < vars->n; i++)
+		cells += vars->v[i].n;
+	const char *end = text + len;
+	for (const char *line = text; line < end;) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		const char *eol = nl ? nl : end;
 		char *name = NULL, *value = NULL;
 		size_t idx = 0;
-		int r = parse_simple_line(line, len, all, &name, &idx, &value);
+		int r = parse_simple_line(line, eol, vars, &name, &idx, &value);
 		if (r < 0)
 			return -ENOTSUP;
 		if (r > 0) {
-			shvars_set(all, name, idx, value);
+			size_t had = shvars_size(vars, name);
+			cells += idx >= had ? idx + 1 - had : 0;
+			bytes += strlen(value);
+			bool fits = cells <= FAST_MAX_CELLS && bytes <= FAST_MAX_BYTES;
+			if (fits)
+				shvars_set(vars, name, idx, value);
 			free(name);
 			free(value);
+			if (!fits)
+				return -ENOTSUP;
 		}
-		line = nl ? nl + 1 : NULL;
+		if (!nl)
+			break;
+		line = nl + 1;
 	}
 	return 0;
 }
 
-int shell_eval_fast(const struct shell_eval *e, struct shvars *out)
+/* What the driver sets before sourcing, less what it unsets. */
+static void fast_preset(const struct shell_eval *e, struct shvars *all)
 {
-	struct shvars all = {0};
-	struct strbuf warnings = {0};
-	/* what the driver sets before sourcing, less what it unsets */
 	for (size_t i = 0; e->assign && e->assign[i]; i++) {
 		const char *eq = strchr(e->assign[i], '=');
 		if (!eq)
 			continue;
 		_cleanup_free_ char *n = xstrndup(e->assign[i], (size_t)(eq - e->assign[i]));
 		if (!strv_contains(e->names, n))
-			shvars_set(&all, n, 0, eq + 1);
+			shvars_set(all, n, 0, eq + 1);
 	}
-	for (size_t i = 0; e->files && e->files[i]; i++) {
+}
+
+int shell_eval_fast(const struct shell_eval *e, struct shvars *out)
+{
+	struct shvars all = {0};
+	struct strbuf warnings = {0};
+	int r = 0;
+	fast_preset(e, &all);
+	for (size_t i = 0; r == 0 && e->files && e->files[i]; i++) {
 		_cleanup_free_ char *text = NULL;
 		size_t len = 0;
-		int r = read_file(e->files[i], &text, &len);
-		if (r == -ENOENT)
+		r = read_file(e->files[i], &text, &len);
+		if (r == -ENOENT) {
+			r = 0;
 			continue;
-		if (r < 0 || strlen(text) != len || parse_simple_file(text, &all) < 0) {
-			shvars_free(&all);
-			strbuf_release(&warnings);
-			return -ENOTSUP;
 		}
-		for (size_t d = 0; e->deprecated && e->deprecated[d]; d++)
+		r = r < 0 ? -ENOTSUP : shvars_parse_simple(&all, text, len);
+		for (size_t d = 0; r == 0 && e->deprecated && e->deprecated[d]; d++)
 			if (shvars_count(&all, e->deprecated[d]) > 0)
 				strbuf_appendf(&warnings, "Deprecated feature: %s (%s)\n", e->deprecated[d], e->files[i]);
 	}
 	*out = (struct shvars){0};
-	for (size_t i = 0; e->names && e->names[i]; i++) {
+	for (size_t i = 0; r == 0 && e->names && e->names[i]; i++) {
 		const struct shvar *v = shvars_get(&all, e->names[i]);
 		for (size_t j = 0; v && j < v->n; j++)
 			if (v->vals[j])
 				shvars_set(out, v->name, j, v->vals[j]);
 	}
 	shvars_free(&all);
-	if (warnings.len) {
+	if (r == 0 && warnings.len) {
 		fflush(stdout);
 		fputs(warnings.buf, stderr);
 	}
 	strbuf_release(&warnings);
-	return 0;
+	return r;
 }

@@ -41,6 +41,19 @@ int shell_eval(const struct shell_eval *e, struct shvars *out);
  * in the environment forces bash. */
 int shell_eval_fast(const struct shell_eval *e, struct shvars *out);
 int shell_eval_bash(const struct shell_eval *e, struct shvars *out);
+
+/* The fast path's reader of one file's text, exposed for the fuzzer and
+ * unit tests: adds the text's assignments to vars, which holds what is set
+ * before it.  Returns 0, or -ENOTSUP (vars then partly updated) when the
+ * text is anything but comments, blank lines and plain assignments, when
+ * it assigns or expands a name bash gives a meaning of its own, or when it
+ * needs more memory than the fast path allows: bash must read it. */
+int shvars_parse_simple(struct shvars *vars, const char *text, size_t len);
+/* True for the names the fast path leaves to bash: bash's own variables
+ * (shell_special_vars: RANDOM, LINENO, UID, IFS, _, ...) and the
+ * driver's (__dkms_*). */
+bool shell_name_is_special(const char *name);
+extern const char *const shell_special_vars[]; /* sorted, NULL-terminated */
 void shvars_free(struct shvars *s);
 
 /* Lookups: NULL when unset. */

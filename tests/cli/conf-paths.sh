@@ -33,6 +33,18 @@ printf 'PACKAGE_NAME=crlf\r\n' > "$T/e.conf"
 cat > "$T/f.conf" <<'C'
 BUILT_MODULE_NAME[08]=x
 C
+# bash's own variables: bash gives them values of its own
+cat > "$T/g.conf" <<'C'
+RANDOM=5
+PACKAGE_NAME=$RANDOM
+PACKAGE_VERSION=$LINENO
+C
+cat > "$T/h.conf" <<'C'
+IFS=x
+UID=0
+_=y
+PACKAGE_NAME=a
+C
 # equiv FILE...: run conf_equiv on the files; sets FAST, SLOW and BAD from
 # its summary ("N files read in-process, N left to bash, N different"), and
 # fails on any difference or on a summary it cannot read.
@@ -55,6 +67,8 @@ equiv "$T/a.conf" >/dev/null
 # the hand-made ones that are not plain must be left to bash
 equiv "$T/c.conf" "$T/d.conf" "$T/e.conf" "$T/f.conf" >/dev/null
 [ "$SLOW" = 4 ] || fail "$FAST of c.conf, d.conf, e.conf and f.conf (not plain) read in-process"
+equiv "$T/g.conf" "$T/h.conf" >/dev/null
+[ "$SLOW" = 2 ] || fail "$FAST of g.conf and h.conf (bash's own variables) read in-process"
 
 # every file: the hand-made ones, the project's, the corpus's
 files=("$T"/*.conf)
