@@ -10,7 +10,7 @@ REF_ROOT=${DKMS_REF_ROOT:-/opt/dkms-ref}
 pkgs=(meson ninja-build pkg-config gcc make libc6-dev libcmocka-dev
       libkmod-dev kmod libarchive-dev liblzma-dev libzstd-dev zlib1g-dev
       libssl-dev openssl bash patch xz-utils zstd gzip file binutils
-      bc flex bison libelf-dev python3 diffutils)
+      bc flex bison libelf-dev python3 diffutils bubblewrap)
 for k in $KERNELS; do pkgs+=("linux-headers-$k"); done
 # --system: the system tests' tools; pacman, makepkg and bsdtar (which
 # Debian's makepkg uses without depending on it) for tests/system/pacman.
