@@ -160,18 +160,12 @@ void sandbox_decide_early(const struct settings *s)
 		sandbox_decide(mode, false);
 }
 
-/* Strictly below /tmp, which confined commands get private and empty. */
-static bool under_tmp(const char *path)
-{
-	return startswith(path, "/tmp/") && path[5];
-}
-
 void sandbox_show(struct sandbox *sb, const char *path)
 {
 	if (str_empty(path))
 		return;
 	_cleanup_free_ char *real = realpath(path, NULL);
-	if (real && under_tmp(real) && !strv_contains(sb->visible, real))
+	if (real && !strv_contains(sb->visible, real))
 		strv_pushdup(&sb->visible, real);
 }
 
@@ -218,59 +212,112 @@ static int by_length(const void *a, const void *b)
 	return la < lb ? -1 : la > lb;
 }
 
-/* The private /tmp starts empty: the directories above each path that
- * must show through it are made there, searchable by nobody (0755)
- * whatever their modes outside, then the path is bound on top. */
-static void bind_into_tmp(char ***argv, char ***made, const char *path, const char *how)
+/* nobody may enter dir (ACLs aside). */
+static bool nobody_can_search(const char *dir)
 {
-	_cleanup_free_ char *dir = xstrdup(path);
-	for (char *s = strchr(dir + 5, '/'); s; s = strchr(s + 1, '/')) {
+	struct stat st;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return false;
+	return (st.st_mode & S_IXOTH) || (st.st_uid == SANDBOX_UID && (st.st_mode & S_IXUSR)) ||
+	       (st.st_gid == SANDBOX_GID && (st.st_mode & S_IXGRP));
+}
+
+/* A directory whose contents the confined command does not see: /tmp,
+ * and for root's sandbox every directory nobody may not enter (/root, a
+ * mkdtemp directory...).  In the sandbox it is an empty tmpfs, which hides
+ * nothing nobody could see, and what dkms names inside is bound back. */
+static bool is_private(const char *dir)
+{
+	return streq(dir, "/tmp") || (probe.as_root && !nobody_can_search(dir));
+}
+
+/* The highest private directory strictly above path; NULL if none. */
+static char *private_above(const char *path)
+{
+	char *dir = xstrdup(path);
+	for (char *s = strchr(dir + 1, '/'); s; s = strchr(s + 1, '/')) {
 		*s = '\0';
-		if (!strv_contains(*made, dir)) {
-			strv_pushdup(made, dir);
-			const char *ops[] = {"--perms", "0755", "--dir", dir};
-			for (size_t i = 0; i < ARRAY_SIZE(ops); i++)
-				strv_pushdup(argv, ops[i]);
+		if (is_private(dir))
+			return dir;
+		*s = '/';
+	}
+	free(dir);
+	return NULL;
+}
+
+struct binds {
+	char **argv;
+	char **masked, **made, **bound;
+};
+
+static void push_words(char ***argv, const char *const *words, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		strv_pushdup(argv, words[i]);
+}
+
+/* path bound on itself (how: --ro-bind or --bind).  Below a private
+ * directory, that directory becomes an empty tmpfs (/tmp is one already)
+ * and those between it and path are made there, searchable (0755). */
+static void bind_path(struct binds *bb, const char *path, const char *how)
+{
+	_cleanup_free_ char *mask = private_above(path);
+	if (!mask) {
+		/* seen through the read-only / already */
+		if (streq(how, "--bind"))
+			push_words(&bb->argv, (const char *[]){how, path, path}, 3);
+		return;
+	}
+	if (!strv_contains(bb->masked, mask)) {
+		strv_pushdup(&bb->masked, mask);
+		if (!streq(mask, "/tmp"))
+			push_words(&bb->argv, (const char *[]){"--perms", "0755", "--tmpfs", mask}, 4);
+	}
+	_cleanup_free_ char *dir = xstrdup(path);
+	for (char *s = strchr(dir + strlen(mask) + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (!strv_contains(bb->made, dir)) {
+			strv_pushdup(&bb->made, dir);
+			push_words(&bb->argv, (const char *[]){"--perms", "0755", "--dir", dir}, 4);
 		}
 		*s = '/';
 	}
-	strv_pushdup(argv, how);
-	strv_pushdup(argv, path);
-	strv_pushdup(argv, path);
+	push_words(&bb->argv, (const char *[]){how, path, path}, 3);
+	strv_pushdup(&bb->bound, path);
 }
 
-/* The paths under /tmp, read-only (parents first, each once), then the
- * writable directory on top. */
+static bool is_bound(const struct binds *bb, const char *path)
+{
+	for (size_t j = 0; bb->bound && bb->bound[j]; j++)
+		if (path_within(path, bb->bound[j]))
+			return true;
+	return false;
+}
+
+/* What must be seen, read-only (parents first, each once; a directory
+ * nobody may not enter is of no use bound), then the writable directory
+ * on top. */
 static void add_binds(char ***argv, const struct sandbox *sb, const char *cwd)
 {
-	_cleanup_strv_ char **paths = NULL, **bound = NULL, **made = NULL;
+	struct binds bb = {.argv = *argv};
+	_cleanup_strv_ char **paths = NULL;
 	for (size_t i = 0; sb->visible && sb->visible[i]; i++)
 		strv_pushdup(&paths, sb->visible[i]);
 	_cleanup_free_ char *real_cwd = cwd ? realpath(cwd, NULL) : NULL;
-	if (real_cwd && under_tmp(real_cwd) && !strv_contains(paths, real_cwd))
+	if (real_cwd && !strv_contains(paths, real_cwd))
 		strv_pushdup(&paths, real_cwd);
 	qsort(paths, strv_len(paths), sizeof(char *), by_length);
-	for (size_t i = 0; paths && paths[i]; i++) {
-		bool covered = false;
-		for (size_t j = 0; bound && bound[j]; j++)
-			covered |= path_within(paths[i], bound[j]);
-		if (covered)
-			continue;
-		strv_pushdup(&bound, paths[i]);
-		bind_into_tmp(argv, &made, paths[i], "--ro-bind");
-	}
-	if (!sb->writable)
-		return;
-	bool covered = !under_tmp(sb->writable);
-	for (size_t j = 0; bound && bound[j]; j++)
-		covered |= path_within(sb->writable, bound[j]);
-	if (covered) {
-		const char *ops[] = {"--bind", sb->writable, sb->writable};
-		for (size_t i = 0; i < ARRAY_SIZE(ops); i++)
-			strv_pushdup(argv, ops[i]);
-	} else {
-		bind_into_tmp(argv, &made, sb->writable, "--bind");
-	}
+	for (size_t i = 0; paths && paths[i]; i++)
+		if (!is_bound(&bb, paths[i]) && !(is_dir(paths[i]) && is_private(paths[i])))
+			bind_path(&bb, paths[i], "--ro-bind");
+	if (sb->writable && is_bound(&bb, sb->writable))
+		push_words(&bb.argv, (const char *[]){"--bind", sb->writable, sb->writable}, 3);
+	else if (sb->writable)
+		bind_path(&bb, sb->writable, "--bind");
+	*argv = bb.argv;
+	strv_free(bb.masked);
+	strv_free(bb.made);
+	strv_free(bb.bound);
 }
 
 /* For --verbose: the sandbox's part of argv, quoted where needed, and the

@@ -47,8 +47,9 @@ struct sandbox {
 	enum sandbox_mode mode;
 	bool quiet;           /* no warning when AUTO finds no sandbox */
 	char *writable;       /* the one directory it may change; NULL: none */
-	char **visible;       /* what it must see read-only although it lies
-			       * under /tmp, which it gets private */
+	char **visible;       /* what it must see read-only, although it lies
+			       * under /tmp (which it gets private) or in a
+			       * directory nobody may not enter */
 };
 
 /* A confinement as the settings say (build_sandbox; a value that is none
@@ -56,8 +57,8 @@ struct sandbox {
  * trees and kernel files the settings name. */
 void sandbox_init(struct sandbox *sb, const struct settings *s);
 
-/* Adds a path the command must see (nothing when path is NULL or "");
- * kept only when it exists and lies under /tmp. */
+/* Adds a path the command must see (nothing when path is NULL, "" or
+ * missing). */
 void sandbox_show(struct sandbox *sb, const char *path);
 void sandbox_set_writable(struct sandbox *sb, const char *dir);
 void sandbox_free(struct sandbox *sb);

@@ -164,6 +164,8 @@ static int confine_bash(const struct shell_eval *e, char *const *argv, char ***o
 	for (size_t i = 0; e->files && e->files[i]; i++) {
 		if (!path_exists(e->files[i]))
 			continue;
+		/* the file too: its directory may be one nobody cannot enter */
+		sandbox_show(&sb, e->files[i]);
 		_cleanup_free_ char *dir = xstrdup(e->files[i]);
 		char *slash = strrchr(dir, '/');
 		if (slash)

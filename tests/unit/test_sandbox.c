@@ -12,6 +12,7 @@
 
 #include "framework.h"
 #include "sandbox.h"
+#include "util/spawn.h"
 #include "util/util.h"
 
 static char root[] = "/tmp/dkms-unit-sandbox.XXXXXX";
@@ -124,7 +125,7 @@ static void test_binds(void **state)
 	sandbox_show(&sb, "/usr");  /* not under /tmp: seen read-only already */
 	sandbox_show(&sb, "/tmp/does-not-exist");
 	sandbox_set_writable(&sb, build);
-	assert_int_equal(strv_len(sb.visible), 3);
+	assert_int_equal(strv_len(sb.visible), 4);
 	char *cmd[] = {"make", "-j2", NULL};
 	char **argv = NULL;
 	assert_int_equal(sandbox_wrap(&sb, build, cmd, &argv), 0);
@@ -141,12 +142,50 @@ static void test_binds(void **state)
 	assert_true(i_all > 0 && i_dir > i_all && i_tree > i_dir && i_rw > i_tree);
 	assert_int_equal(find_words(argv, ro_src, 3), -1);
 	assert_true(find_words(argv, kparent_dir, 2) > i_dir);
+	const char *usr[] = {"--ro-bind", "/usr"};
+	assert_int_equal(find_words(argv, usr, 2), -1);
 	assert_true(find_words(argv, kdir, 2) < 0);
 	assert_true(find_words(argv, cd, 2) > i_rw);
 	assert_true(find_words(argv, nobody, 2) > i_rw);
 	assert_int_equal(find_words(argv, tail, 3), (ssize_t)strv_len(argv) - 3);
 	strv_free(argv);
 	sandbox_free(&sb);
+}
+
+/* Outside /tmp, a directory nobody may not enter (here 0700, as /root)
+ * becomes an empty tmpfs with what must be seen bound back: a file in a
+ * private directory below it, whose directory is made searchable. */
+static void test_private_dir(void **state)
+{
+	(void)state;
+	if (sandbox_decide(SANDBOX_AUTO, true) != 1 || geteuid() != 0)
+		skip();
+	char top[] = "/var/tmp/dkms-unit-sandbox.XXXXXX";
+	assert_non_null(mkdtemp(top));
+	_cleanup_free_ char *sub = path_join(top, "sub");
+	_cleanup_free_ char *conf = path_join(top, "sub/dkms.conf");
+	assert_int_equal(mkdir_p(sub, 0700), 0);
+	assert_int_equal(write_file_atomic(conf, "X=1\n", 4, 0644), 0);
+	struct sandbox sb = {.mode = SANDBOX_REQUIRED};
+	sandbox_show(&sb, sub);
+	sandbox_show(&sb, conf);
+	char *cmd[] = {"cat", "dkms.conf", NULL};
+	char **argv = NULL;
+	assert_int_equal(sandbox_wrap(&sb, sub, cmd, &argv), 0);
+	const char *mask[] = {"--perms", "0755", "--tmpfs", top}, *made[] = {"--perms", "0755", "--dir", sub};
+	const char *file[] = {"--ro-bind", conf, conf}, *whole[] = {"--ro-bind", sub};
+	ssize_t i_mask = find_words(argv, mask, 4), i_made = find_words(argv, made, 4);
+	assert_true(i_mask > 0 && i_made > i_mask && find_words(argv, file, 3) > i_made);
+	assert_int_equal(find_words(argv, whole, 2), -1);
+	/* and nobody reads it, relative to the directory it starts in */
+	struct strbuf out = {0};
+	struct spawn_opts o = {.out_fd = -1, .err_fd = -1, .null_stdin = true, .capture_child_fd = 1, .capture = &out};
+	assert_int_equal(spawn_run(argv, &o), 0);
+	assert_string_equal(out.buf, "X=1\n");
+	strbuf_release(&out);
+	strv_free(argv);
+	sandbox_free(&sb);
+	rm_rf(top);
 }
 
 static void test_file_inside(void **state)
@@ -176,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_setting),
 		cmocka_unit_test(test_off_is_plain),
 		cmocka_unit_test(test_binds),
+		cmocka_unit_test(test_private_dir),
 		cmocka_unit_test(test_file_inside),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
