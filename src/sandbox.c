@@ -145,7 +145,7 @@ int sandbox_decide(enum sandbox_mode mode, bool quiet)
 	}
 	if (!quiet && !probe.warned && probe.as_root) {
 		probe.warned = true;
-		warn("builds and dkms.conf run unconfined, as root: %s (build_sandbox=\"no\" in framework.conf accepts this).",
+		warn("builds and dkms.conf run unconfined, as root: %s; build_sandbox=\"no\" in framework.conf accepts this.",
 		     probe.why_not);
 	}
 	return 0;

@@ -18,13 +18,7 @@ export sign_file=/nonexistent DKMS_INITRAMFS_TOOL=/bin/false DKMS_BOOT_DIR="$T/b
 PROBE=dkms-sandbox-probe-$$-$RANDOM
 export PROBE
 # anything that reached the real /etc or /root is removed, and fails the test
-lpid=
-cleanup() {
-    [ -n "$lpid" ] && kill "$lpid" 2>/dev/null
-    rm -f /etc/"$PROBE"* /root/"$PROBE"*
-    rm -rf "$T"
-}
-trap cleanup EXIT
+at_exit 'rm -f /etc/"$PROBE"* /root/"$PROBE"*'
 leaked() { ls -d /etc/"$PROBE"* /root/"$PROBE"* 2>/dev/null; }
 
 # a listener on loopback that notes every connection
@@ -40,22 +34,22 @@ while True:
     open(sys.argv[2], "a").write("connected\n")
     c.close()
 PY
-lpid=$!
+at_exit "kill $! 2>/dev/null"
 for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
 [ -s "$T/port" ] || fail "the listener did not start"
 export PORT=$(cat "$T/port") TREE=$T/dkms
 
-mkdir -p "$T/ksrc/include" "$T/src/probe-1.0"
+mkdir -p "$T/ksrc/include"
 S=$T/src/probe-1.0
 # each attempt is noted in the module it "builds": ok when it got through
-cat > "$S/build.sh" <<'B'
+script_source probe 1.0 <<'B'
 #!/bin/bash
 try() { if ( eval "$2" ) 2>/dev/null; then echo "$1 ok"; else echo "$1 denied"; fi; }
 {
     try etc "echo x > '$ETC_DIR/$PROBE'"
     try root "echo x > '$ROOT_DIR/$PROBE'"
-    try tree "echo x > '$dkms_tree/$PROBE'"
-    try source "echo x > '$dkms_tree/probe/1.0/source/$PROBE'"
+    try tree "echo x > '$TREE/$PROBE'"
+    try source "echo x > '$TREE/probe/1.0/source/$PROBE'"
     try net "echo x > /dev/tcp/127.0.0.1/$PORT"
     try user "[ \$(id -u) = 0 ]"
 } > probe.ko
@@ -63,14 +57,7 @@ B
 printf '#!/bin/sh\necho x > "$ETC_DIR/$PROBE-pre_build"\necho x > "$TREE/$PROBE-pre_build"\n' > "$S/pre.sh"
 printf '#!/bin/sh\necho x > "$ETC_DIR/$PROBE-post_build"\n' > "$S/post.sh"
 chmod +x "$S"/*.sh
-cat > "$S/dkms.conf" <<'C'
-PACKAGE_NAME=probe
-PACKAGE_VERSION=1.0
-BUILT_MODULE_NAME[0]=probe
-DEST_MODULE_LOCATION[0]=/extra
-MAKE[0]="dkms_tree=$dkms_tree ./build.sh"
-CLEAN=true
-STRIP[0]=no
+cat >> "$S/dkms.conf" <<'C'
 PRE_BUILD=pre.sh
 POST_BUILD=post.sh
 # read by bash, which tries to write as it reads
@@ -114,17 +101,16 @@ unset build_sandbox
 # no sandbox can be made (a bwrap that fails as in a container without
 # namespaces): one warning and an unconfined build, or with
 # build_sandbox="yes" a failed build that says why
-mkdir -p "$T/bin" "$T/src/plain-1.0" "$T/src/plain2-1.0"
+mkdir -p "$T/bin"
 printf '#!/bin/sh\necho "bwrap: Creating new namespace failed: Operation not permitted" >&2\nexit 1\n' > "$T/bin/bwrap"
 chmod +x "$T/bin/bwrap"
 for m in plain plain2; do
-    printf 'PACKAGE_NAME=%s\nPACKAGE_VERSION=1.0\nBUILT_MODULE_NAME[0]=%s\nDEST_MODULE_LOCATION[0]=/extra\nMAKE[0]="echo %s > %s.ko"\nCLEAN=true\nSTRIP[0]=no\nAUTOINSTALL=yes\n' \
-        "$m" "$m" "$m" "$m" > "$T/src/$m-1.0/dkms.conf"
-    echo "obj-m := $m.o" > "$T/src/$m-1.0/Makefile"
+    fake_source $m 1.0
+    printf 'MAKE[0]="echo %s > %s.ko"\nCLEAN=true\nSTRIP[0]=no\nAUTOINSTALL=yes\n' $m $m >> "$T/src/$m-1.0/dkms.conf"
     expect_rc 0 kd add $m/1.0
 done
 PATH=$T/bin:$PATH kd autoinstall -k "$K" >"$T/out" 2>&1 || { cat "$T/out"; fail "autoinstall without a sandbox"; }
-n=$(grep -c '^Warning: builds and dkms.conf run unconfined, as root: bwrap: Creating new namespace failed' "$T/out")
+n=$(grep -c '^Warning: builds and dkms.conf run unconfined, as root: bwrap: Creating new namespace failed: Operation not permitted; build_sandbox=' "$T/out")
 [ "$n" = 1 ] || { cat "$T/out"; fail "$n warnings instead of one"; }
 [ "$(cat "$T/dkms/plain/1.0/$K/$ARCH/module/plain.ko")" = plain ] || fail "the unconfined build did not run"
 expect_rc 0 kd uninstall plain/1.0 -k "$K"
