@@ -393,14 +393,15 @@ static int chown_one(const char *p, const struct stat *st, int flag, struct FTW 
 	return lchown(p, chown_uid, chown_gid) < 0 && errno != ENOENT ? -1 : 0;
 }
 
-/* FTW_PHYS: links are changed, never followed.  Nothing confined runs
+/* FTW_PHYS: links are changed, never followed; FTW_MOUNT: nothing
+ * mounted below is touched.  Nothing confined runs
  * any more when ownership goes back to root (bwrap's PID namespace ends
  * with its command), so the tree does not change under the walk. */
 static int chown_tree(const char *dir, uid_t uid, gid_t gid)
 {
 	chown_uid = uid;
 	chown_gid = gid;
-	return nftw(dir, chown_one, 32, FTW_PHYS) < 0 ? -errno : 0;
+	return nftw(dir, chown_one, 32, FTW_PHYS | FTW_MOUNT) < 0 ? -errno : 0;
 }
 
 /* Only root's sandbox changes user: another user's keeps its own. */
