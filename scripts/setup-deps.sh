@@ -10,7 +10,7 @@ REF_ROOT=${DKMS_REF_ROOT:-/opt/dkms-ref}
 pkgs=(meson ninja-build pkg-config gcc make libc6-dev libcmocka-dev
       libkmod-dev kmod libarchive-dev liblzma-dev libzstd-dev zlib1g-dev
       libssl-dev openssl bash patch xz-utils zstd gzip file binutils
-      bc flex bison libelf-dev python3 diffutils
+      bc flex bison libelf-dev python3 diffutils bubblewrap
       clang libclang-rt-14-dev)   # the libFuzzer harnesses (tests/fuzz)
 for k in $KERNELS; do pkgs+=("linux-headers-$k"); done
 # --system: debootstrap roots (tests/system/apt, rpm, pacman), QEMU boots

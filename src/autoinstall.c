@@ -16,6 +16,7 @@
 #include "install.h"
 #include "kernel.h"
 #include "log.h"
+#include "sandbox.h"
 #include "sign.h"
 #include "tree.h"
 #include "util/spawn.h"
@@ -122,6 +123,7 @@ static void run_jobs(struct dkms *d, struct ai_job *jobs, size_t nj, char ***ins
 		}
 	}
 	long jobs_each = cpus / (long)max_par > 0 ? cpus / (long)max_par : 1;
+	sandbox_decide_early(&d->s);
 	size_t running = 0;
 	for (;;) {
 		size_t i;

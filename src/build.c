@@ -14,6 +14,7 @@
 #include "failure.h"
 #include "kernel.h"
 #include "log.h"
+#include "sandbox.h"
 #include "sign.h"
 #include "tree.h"
 #include "util/spawn.h"
@@ -34,6 +35,8 @@ struct build {
 	char **env_pre, **env_make;
 	struct sign_plan sp;
 	int devnull;
+	struct sandbox sb;  /* how make, CLEAN, PRE_BUILD and POST_BUILD run */
+	bool confined;      /* they run in a sandbox, build_dir given to it */
 };
 
 /* 'text' quoted for bash. */
@@ -78,6 +81,8 @@ static char *make_uname_shim(const struct settings *s, const char *k)
 	_cleanup_free_ char *tmpl = staged_tmp_dir(s->tmp_location, "uname");
 	if (!tmpl)
 		return NULL;
+	/* a confined build runs it as nobody */
+	chmod(tmpl, 0755);
 	_cleanup_free_ char *path = path_join(tmpl, "uname");
 	_cleanup_free_ char *qk = shell_quote(k);
 	_cleanup_free_ char *script = xasprintf(
@@ -114,7 +119,9 @@ static char **build_env(const char *shim, const char *cc)
 char *first_error_line(const char *log_path)
 {
 	_cleanup_free_ char *text = NULL;
-	if (read_file(log_path, &text, NULL) < 0)
+	struct stat st;
+	/* a confined build may have left a link to a file only root reads */
+	if (lstat(log_path, &st) < 0 || !S_ISREG(st.st_mode) || read_file(log_path, &text, NULL) < 0)
 		return NULL;
 	/* a compiler error, else make's own */
 	const char *pats[] = {"error:", "Error ", "error "};
@@ -195,6 +202,18 @@ static int collect_one(struct build *b, size_t i, const char *stage_mod)
 	return 0;
 }
 
+/* make.log into the staged log directory; not what a confined build put
+ * in its place, such as a link to a file only root may read. */
+static void keep_log(const struct build *b, const char *stage_log)
+{
+	_cleanup_free_ char *final_log = path_join(stage_log, "make.log");
+	struct stat lst;
+	if (b->confined && lstat(b->log, &lst) == 0 && !sandbox_file_inside(b->build_dir, b->log))
+		warn("%s is not a file of the build: it is not kept.", b->log);
+	else if (rename(b->log, final_log) < 0)
+		copy_file(b->log, final_log, 0644);
+}
+
 /* The modules, the log and the kernel's .config into <kernel>/<arch>/,
  * staged in a private directory of the dkms tree and renamed into place. */
 static int collect_modules(struct build *b)
@@ -217,9 +236,7 @@ static int collect_modules(struct build *b)
 		_cleanup_free_ char *dst = path_join(stage_log, ".config");
 		write_file_atomic(dst, b->t->config, strlen(b->t->config), 0644);
 	}
-	_cleanup_free_ char *final_log = path_join(stage_log, "make.log");
-	if (rename(b->log, final_log) < 0)
-		copy_file(b->log, final_log, 0644);
+	keep_log(b, stage_log);
 	for (size_t i = 0; i < b->mc->n_mods; i++) {
 		if ((r = collect_one(b, i, stage_mod)) != 0) {
 			staged_rollback(&st);
@@ -319,11 +336,82 @@ static int prepare_source(struct build *b)
 	return 0;
 }
 
+/* The confined steps write into build_dir as nobody: it is theirs while
+ * they run.  Failing that, the build runs unconfined after a warning,
+ * unless a sandbox is required. */
+static int build_give(struct build *b)
+{
+	if (!b->confined)
+		return 0;
+	int r = sandbox_give(b->build_dir);
+	if (r == 0)
+		return 0;
+	sandbox_take_back(b->build_dir);
+	if (b->sb.mode == SANDBOX_REQUIRED) {
+		_cleanup_free_ char *why = xasprintf("%s could not be given to the sandbox's user: %s", b->build_dir,
+						     strerror(-r));
+		return build_failed(b, EX_FAILED, why, false);
+	}
+	warn("%s could not be given to the sandbox's user (%s): building unconfined.", b->build_dir, strerror(-r));
+	b->confined = false;
+	b->sb.mode = SANDBOX_OFF;
+	return 0;
+}
+
+/* Back to root before root reads or changes anything the build made. */
+static int build_take_back(struct build *b)
+{
+	if (!b->confined)
+		return 0;
+	int r = sandbox_take_back(b->build_dir);
+	if (r == 0)
+		return 0;
+	_cleanup_free_ char *why = xasprintf("%s could not be taken back from the sandbox's user: %s", b->build_dir,
+					     strerror(-r));
+	return build_failed(b, EX_FAILED, why, false);
+}
+
+/* Whether make and the scripts run confined (sandbox.h), decided once;
+ * they see the kernel's headers and .config and the uname shim, and write
+ * only build_dir. */
+static int build_confine(struct build *b)
+{
+	sandbox_init(&b->sb, &b->d->s);
+	int on = sandbox_decide(b->sb.mode, false);
+	if (on < 0)
+		return build_failed(b, EX_FAILED, "build_sandbox=\"yes\" and no sandbox can be made", false);
+	b->confined = on > 0;
+	if (!b->confined) {
+		b->sb.mode = SANDBOX_OFF;
+		return 0;
+	}
+	sandbox_show(&b->sb, b->t->headers_dir);
+	sandbox_show(&b->sb, b->t->config_path);
+	sandbox_show(&b->sb, b->shim);
+	sandbox_set_writable(&b->sb, b->build_dir);
+	return 0;
+}
+
+/* PRE_BUILD, confined; build_dir is root's again after it, for the
+ * artifact cache. */
+static int pre_build(struct build *b)
+{
+	if (str_empty(b->mc->pre_build))
+		return 0;
+	int r = build_give(b);
+	if (r)
+		return r;
+	run_module_script_in(b->d, &b->sb, "pre_build", b->mc->pre_build, b->m, b->v, "build", b->env_pre);
+	return build_take_back(b);
+}
+
 /* make, with its output in the log. */
 static int run_make(struct build *b)
 {
 	const struct kernel_target *t = b->t;
-	int logfd = open(b->log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
+	/* not through a link, nor hanging on a FIFO, that a confined
+	 * PRE_BUILD or CLEAN may have left in its place */
+	int logfd = open(b->log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
 	if (logfd >= 0) {
 		time_t now = time(NULL);
 		char date[64];
@@ -338,12 +426,13 @@ static int run_make(struct build *b)
 		make_cmd = xstrdup(b->mc->make_command);
 	progress_start("%s", make_cmd);
 	_cleanup_free_ char *make_full = with_vars(b, make_cmd);
-	int mr = dkms_run_shell(make_full, b->build_dir, logfd, b->env_make);
+	int mr = dkms_run_shell_in(&b->sb, make_full, b->build_dir, logfd, b->env_make);
 	progress_end(mr);
 	if (logfd >= 0)
 		close(logfd);
+	int r = build_take_back(b);
 	if (mr == 0)
-		return 0;
+		return r;
 	_cleanup_free_ char *why = mr < 0 ? xasprintf("make could not be run: %s", strerror(-mr))
 		: mr > 128 ? xasprintf("make was killed by signal %d", mr - 128)
 			   : xasprintf("make exited with status %d", mr);
@@ -359,6 +448,11 @@ static int check_products(struct build *b)
 	for (size_t i = 0; i < b->mc->n_mods; i++) {
 		const struct conf_module *cm = &b->mc->mods[i];
 		_cleanup_free_ char *ko = xasprintf("%s/%s%s.ko", b->build_dir, cm->built_location, cm->built_name);
+		if (b->confined && path_exists(ko) && !sandbox_file_inside(b->build_dir, ko)) {
+			_cleanup_free_ char *why = xasprintf("%s%s.ko is not a file of the build directory",
+							     cm->built_location, cm->built_name);
+			return build_failed(b, EX_BUILD, why, true);
+		}
 		if (!path_exists(ko)) {
 			_cleanup_free_ char *why = xasprintf(
 				"make succeeded but %s%s.ko was not produced (check BUILT_MODULE_NAME and BUILT_MODULE_LOCATION in dkms.conf)",
@@ -375,7 +469,6 @@ static int check_products(struct build *b)
 	return 0;
 }
 
-/* PRE_BUILD, clean, make, the checks, the collection, POST_BUILD, clean. */
 /* The artifact cache (artifact.h): true when the modules were taken from
  * it, so that make need not run. */
 static bool from_cache(struct build *b, struct artifact_key *key)
@@ -404,10 +497,13 @@ static bool from_cache(struct build *b, struct artifact_key *key)
  * the artifact cache. */
 static int make_modules(struct build *b, const struct artifact_key *key)
 {
+	int r = build_give(b);
+	if (r)
+		return r;
 	/* a failed clean is only reported, as the reference does */
 	progress_start("Cleaning build area");
-	progress_end(dkms_run_shell(b->clean, b->build_dir, b->devnull, b->env_make));
-	int r;
+	progress_end(dkms_run_shell_in(&b->sb, b->clean, b->build_dir, b->devnull, b->env_make));
+	/* run_make takes build_dir back from the sandbox */
 	if ((r = run_make(b)) || (r = check_products(b)))
 		return r;
 	const char *cache = b->d->s.artifact_cache;
@@ -430,7 +526,9 @@ static int compile(struct build *b)
 		debug("Kernel %s names no compiler (no CONFIG_CC_VERSION_TEXT): CC is unset for the build.", t->release);
 	b->env_pre = build_env(b->shim, t->cc);
 	b->env_make = build_env(b->shim, NULL);
-	run_module_script(b->d, "pre_build", b->mc->pre_build, b->m, b->v, "build", b->env_pre);
+	int r;
+	if ((r = build_confine(b)) || (r = pre_build(b)))
+		return r;
 
 	info_blank();
 	info("Building module:");
@@ -438,17 +536,18 @@ static int compile(struct build *b)
 	b->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	struct artifact_key key = {{0}};
 	bool hit = from_cache(b, &key);
-	int r;
 	if (!hit && (r = make_modules(b, &key)))
 		return r;
 	fault_point("build:made");
 	if ((r = collect_modules(b)))
 		return r;
 	fault_point("build:collected");
-	run_module_script(b->d, "post_build", b->mc->post_build, b->m, b->v, "build", b->env_make);
+	if ((r = build_give(b)))
+		return r;
+	run_module_script_in(b->d, &b->sb, "post_build", b->mc->post_build, b->m, b->v, "build", b->env_make);
 	if (!hit) {
 		progress_start("Cleaning build area");
-		progress_end(dkms_run_shell(b->clean, b->build_dir, b->devnull, b->env_make));
+		progress_end(dkms_run_shell_in(&b->sb, b->clean, b->build_dir, b->devnull, b->env_make));
 	}
 	rm_rf(b->build_dir);
 	return 0;
@@ -476,6 +575,7 @@ int do_build(struct dkms *d, const char *m, const char *v, const struct kernel_t
 	free(b.shim);
 	strv_free(b.env_pre);
 	strv_free(b.env_make);
+	sandbox_free(&b.sb);
 	sign_plan_free(&b.sp);
 	free(b.base);
 	free(b.build_dir);

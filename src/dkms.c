@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sandbox.h"
 #include "tree.h"
 #include "util/spawn.h"
 #include "util/staged.h"
@@ -177,18 +178,33 @@ int dkms_check_module_args(struct dkms *d, const char *action)
 	return EX_FAILED;
 }
 
-int dkms_run_shell(const char *cmd, const char *cwd, int out_fd, char *const *env)
+int dkms_run_shell_in(const struct sandbox *sb, const char *cmd, const char *cwd, int out_fd, char *const *env)
 {
-	char *argv[] = {"bash", "-c", (char *)cmd, NULL};
-	struct spawn_opts o = {.cwd = cwd, .env = env, .out_fd = out_fd, .err_fd = out_fd, .null_stdin = true};
+	char *cmdv[] = {"bash", "-c", (char *)cmd, NULL};
 	debug("Running in %s: %s", cwd ? cwd : ".", cmd);
+	_cleanup_strv_ char **argv = NULL;
+	int r = sandbox_wrap(sb, cwd, cmdv, &argv);
+	if (r < 0)
+		return r;
+	struct spawn_opts o = {.cwd = cwd, .env = env, .out_fd = out_fd, .err_fd = out_fd, .null_stdin = true};
 	fflush(stdout);
 	fflush(stderr);
 	return spawn_run(argv, &o);
 }
 
+int dkms_run_shell(const char *cmd, const char *cwd, int out_fd, char *const *env)
+{
+	return dkms_run_shell_in(NULL, cmd, cwd, out_fd, env);
+}
+
 int run_module_script(struct dkms *d, const char *kind, const char *script, const char *m, const char *v,
 		      const char *dir, char *const *env)
+{
+	return run_module_script_in(d, NULL, kind, script, m, v, dir, env);
+}
+
+int run_module_script_in(struct dkms *d, const struct sandbox *sb, const char *kind, const char *script,
+			 const char *m, const char *v, const char *dir, char *const *env)
 {
 	if (str_empty(script))
 		return 0;
@@ -208,9 +224,13 @@ int run_module_script(struct dkms *d, const char *kind, const char *script, cons
 	for (char *save = NULL, *w = strtok_r(copy, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save))
 		strv_pushdup(&argv, w);
 	debug("Running %s in %s.", run, cwd);
+	_cleanup_strv_ char **wrapped = NULL;
+	int r = sandbox_wrap(sb, cwd, argv, &wrapped);
+	if (r < 0)
+		return r;
 	struct spawn_opts o = {.cwd = cwd, .env = env, .out_fd = -1, .err_fd = -1};
 	fflush(stdout);
-	return spawn_run(argv, &o);
+	return spawn_run(wrapped, &o);
 }
 
 int dkms_check_kernel_args(struct dkms *d)

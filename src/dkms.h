@@ -86,14 +86,22 @@ int dkms_check_module_args(struct dkms *d, const char *action);
  * and words of make's command line.  Else a message and EX_FAILED. */
 int dkms_check_kernel_args(struct dkms *d);
 
+struct sandbox;
+
 /* Runs a PRE_BUILD/POST_BUILD/PRE_INSTALL/... script found in the
  * module's <dir> ("build" or "source"), as the reference does: only when
- * its first word is executable.  Returns its exit status (0 when not run). */
+ * its first word is executable.  Returns its exit status (0 when not run).
+ * The _in form runs it confined as sb says (sandbox.h; NULL: as root),
+ * and returns -ENOTSUP when a required sandbox cannot be made. */
 int run_module_script(struct dkms *d, const char *kind, const char *script, const char *m, const char *v,
 		      const char *dir, char *const *env);
+int run_module_script_in(struct dkms *d, const struct sandbox *sb, const char *kind, const char *script,
+			 const char *m, const char *v, const char *dir, char *const *env);
 
-/* Runs a command line with bash, as the reference's invoke_command does. */
+/* Runs a command line with bash, as the reference's invoke_command does;
+ * the _in form confined as sb says, as run_module_script_in. */
 int dkms_run_shell(const char *cmd, const char *cwd, int out_fd, char *const *env);
+int dkms_run_shell_in(const struct sandbox *sb, const char *cmd, const char *cwd, int out_fd, char *const *env);
 
 /* Takes the tree's lock (exclusive; waits with a message), then removes
  * what killed runs left behind. */

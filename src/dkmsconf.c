@@ -9,6 +9,7 @@
 #include "evalcache.h"
 #include "kernel.h"
 #include "log.h"
+#include "sandbox.h"
 
 const char *const dkms_conf_vars[] = {
 	"CLEAN", "PACKAGE_NAME", "PACKAGE_VERSION", "POST_ADD", "POST_BUILD",
@@ -336,12 +337,18 @@ int module_conf_load(const struct conf_request *rq, struct module_conf *mc)
 	strv_push(&assign, xasprintf("current_os=%s", s->current_os));
 	strv_push(&assign, xasprintf("running_distribution=%s", s->running_distribution ? s->running_distribution : ""));
 
+	/* bash reads them confined (sandbox.h): read-only, no network */
+	struct sandbox sb;
+	sandbox_init(&sb, s);
+	sandbox_show(&sb, rq->t->headers_dir);
+	sandbox_show(&sb, rq->t->config_path);
 	struct shell_eval e = {
 		.files = files, .names = (char *const *)dkms_conf_vars, .assign = assign,
-		.deprecated = (char *const *)deprecated_vars,
+		.deprecated = (char *const *)deprecated_vars, .sandbox = &sb,
 	};
 	struct shvars vars = {0};
 	int r = rq->cache_tree ? shell_eval_cached(&e, rq->cache_tree, rq->cache_read, &vars) : shell_eval(&e, &vars);
+	sandbox_free(&sb);
 	if (r < 0) {
 		if (r != -EINVAL && r != -EFBIG)
 			error("Could not read %s: %s", rq->file, strerror(-r));

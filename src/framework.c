@@ -6,6 +6,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "sandbox.h"
 #include "shellvars.h"
 
 const char *const framework_vars[] = {
@@ -17,6 +18,7 @@ const char *const framework_vars[] = {
 	"compress_zstd_opts", "build_environment", "sign_strict",
 	/* ours */
 	"artifact_cache", "artifact_cache_size",
+	"build_sandbox",  /* confining builds (sandbox.h) */
 	NULL,
 };
 
@@ -96,7 +98,7 @@ static void settings_defaults(struct settings *s, const char *root)
 	const char *envs[][2] = {
 		{"parallel_jobs", NULL}, {"sign_file", NULL}, {"mok_signing_key", NULL},
 		{"mok_certificate", NULL}, {"post_transaction", NULL}, {"sign_strict", NULL},
-		{"artifact_cache", NULL}, {"artifact_cache_size", NULL},
+		{"artifact_cache", NULL}, {"artifact_cache_size", NULL}, {"build_sandbox", NULL},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(envs); i++)
 		envs[i][1] = getenv(envs[i][0]);
@@ -108,6 +110,7 @@ static void settings_defaults(struct settings *s, const char *root)
 	s->sign_strict = envs[5][1] ? xstrdup(envs[5][1]) : NULL;
 	s->artifact_cache = xstrdup(envs[6][1] ? envs[6][1] : "");
 	s->artifact_cache_size = xstrdup(envs[7][1] ? envs[7][1] : "2G");
+	s->build_sandbox = xstrdup(envs[8][1] ? envs[8][1] : "");
 
 	const char *addon = getenv("ADDON_MODULES_DIR");
 	if (!str_empty(addon)) {
@@ -164,9 +167,18 @@ int settings_load(struct settings *s, const char *root)
 		return 0;
 
 	_cleanup_strv_ char **assign = framework_assign(s);
-	struct shell_eval e = {.files = files, .names = (char *const *)framework_vars, .assign = assign};
+	/* Confined as dkms.conf is, when a sandbox can be made; whether one
+	 * is wanted is known only from the environment yet, and a missing
+	 * sandbox is said when a build or dkms.conf needs it. */
+	struct sandbox sb;
+	sandbox_init(&sb, s);
+	sb.quiet = true;
+	struct shell_eval e = {
+		.files = files, .names = (char *const *)framework_vars, .assign = assign, .sandbox = &sb,
+	};
 	struct shvars vars = {0};
 	int r = shell_eval(&e, &vars);
+	sandbox_free(&sb);
 	if (r < 0)
 		return r;
 	struct {
@@ -182,6 +194,7 @@ int settings_load(struct settings *s, const char *root)
 		{"mok_certificate", &s->mok_certificate}, {"parallel_jobs", &s->parallel_jobs},
 		{"post_transaction", &s->post_transaction}, {"sign_strict", &s->sign_strict},
 		{"artifact_cache", &s->artifact_cache}, {"artifact_cache_size", &s->artifact_cache_size},
+		{"build_sandbox", &s->build_sandbox},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
 		const char *v = shvars_scalar(&vars, map[i].name);
@@ -210,9 +223,13 @@ int settings_for_kernel(const struct settings *s, const char *k, const char *a, 
 	strv_push(&assign, xasprintf("kernelver=%s", k));
 	strv_push(&assign, xasprintf("arch=%s", a));
 	char *names[] = {"sign_file", "mok_signing_key", "mok_certificate", "post_transaction", NULL};
-	struct shell_eval e = {.files = files, .names = names, .assign = assign};
+	struct sandbox sb;
+	sandbox_init(&sb, s);
+	sb.quiet = true;
+	struct shell_eval e = {.files = files, .names = names, .assign = assign, .sandbox = &sb};
 	struct shvars vars = {0};
 	int r = shell_eval(&e, &vars);
+	sandbox_free(&sb);
 	if (r < 0)
 		return r;
 	char **fields[] = {&ks->sign_file, &ks->mok_signing_key, &ks->mok_certificate, &ks->post_transaction};
@@ -241,7 +258,7 @@ void settings_free(struct settings *s)
 		&s->kernel_dir_base, &s->boot_dir, &s->tmp_location, &s->verbose,
 		&s->symlink_modules, &s->autoinstall_all_kernels, &s->modprobe_on_install,
 		&s->sign_file, &s->mok_signing_key, &s->mok_certificate, &s->parallel_jobs,
-		&s->post_transaction, &s->sign_strict, &s->artifact_cache, &s->artifact_cache_size,
+		&s->post_transaction, &s->sign_strict, &s->artifact_cache, &s->artifact_cache_size, &s->build_sandbox,
 		&s->running_distribution, &s->addon_modules_dir,
 		&s->weak_modules, &s->current_kernel, &s->current_os, &s->machine,
 		&s->kernel_source_dir, &s->kernel_config,

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "sandbox.h"
 #include "util/spawn.h"
 
 /* $1: names to read back; $2: count of assignments; then the assignments,
@@ -149,6 +150,33 @@ void shvars_serialize(const struct shvars *vars, struct strbuf *out)
 	strbuf_appendn(out, "\0END\0", 5);
 }
 
+/* bash confined as e->sandbox says: it sees everything read-only, the
+ * files and their directories included, and writes nothing.  Returns 0
+ * with the argv to run, or -ENOTSUP (said) when a sandbox is required
+ * and cannot be made. */
+static int confine_bash(const struct shell_eval *e, char *const *argv, char ***out)
+{
+	if (!e->sandbox)
+		return sandbox_wrap(NULL, NULL, argv, out);
+	struct sandbox sb = {.mode = e->sandbox->mode, .quiet = e->sandbox->quiet};
+	for (size_t i = 0; e->sandbox->visible && e->sandbox->visible[i]; i++)
+		sandbox_show(&sb, e->sandbox->visible[i]);
+	for (size_t i = 0; e->files && e->files[i]; i++) {
+		if (!path_exists(e->files[i]))
+			continue;
+		/* the file too: its directory may be one nobody cannot enter */
+		sandbox_show(&sb, e->files[i]);
+		_cleanup_free_ char *dir = xstrdup(e->files[i]);
+		char *slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		sandbox_show(&sb, slash ? (dir[0] ? dir : "/") : ".");
+	}
+	int r = sandbox_wrap(&sb, NULL, argv, out);
+	sandbox_free(&sb);
+	return r;
+}
+
 int shell_eval_bash(const struct shell_eval *e, struct shvars *out)
 {
 	struct strbuf names = {0};
@@ -171,6 +199,11 @@ int shell_eval_bash(const struct shell_eval *e, struct shvars *out)
 	strv_pushdup(&argv, "--");
 	for (size_t i = 0; e->files && e->files[i]; i++)
 		strv_pushdup(&argv, e->files[i]);
+	char **run = NULL;
+	int r = confine_bash(e, argv, &run);
+	strv_free(argv);
+	if (r < 0)
+		return r;
 
 	struct strbuf cap = {0};
 	struct spawn_opts o = {
@@ -179,8 +212,8 @@ int shell_eval_bash(const struct shell_eval *e, struct shvars *out)
 	};
 	fflush(stdout);
 	fflush(stderr);
-	int r = spawn_run(argv, &o);
-	strv_free(argv);
+	r = spawn_run(run, &o);
+	strv_free(run);
 	if (r < 0) {
 		strbuf_release(&cap);
 		return r;

@@ -7,6 +7,8 @@
 
 #include "util/util.h"
 
+struct sandbox;
+
 /* One variable: a bash array (a scalar is index 0).  vals has n slots,
  * NULL where an index is unset. */
 struct shvar {
@@ -26,6 +28,7 @@ struct shell_eval {
 	char *const *assign;    /* "name=value" set as shell variables first */
 	char *const *deprecated; /* warn "Deprecated feature: NAME (file)" when set */
 	char *const *env;       /* environment of bash; NULL inherits */
+	const struct sandbox *sandbox; /* how bash is confined (sandbox.h); NULL: not */
 };
 
 /* The largest file shell_eval() reads. */

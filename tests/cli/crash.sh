@@ -19,10 +19,22 @@ while [ -e "$HOLD" ]; do sleep 0.1; done
 S
 chmod +x "$T/src/slow-1.0/pre_install.sh"
 echo 'PRE_INSTALL="pre_install.sh"' >> "$T/src/slow-1.0/dkms.conf"
-export HOLD=$T/hold
+# in the source tree: the build, confined, sees it (read-only)
+export HOLD=$T/src/hold
 export sign_file=/nonexistent   # no signing for a file that is not a module
 kd() { tdkms --kernelsourcedir "$T/ksrc" "$@"; }
 expect_rc 0 kd add slow/1.0
+
+# running_here SCRIPT: this test's SCRIPT runs (another test may be running
+# a build.sh too).  Not by session: a confined build runs in a session of
+# its own (bwrap --new-session); by the HOLD it was given.
+running_here() {
+    local p
+    for p in $(pgrep -f "$1"); do
+        tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qxF "HOLD=$HOLD" && return 0
+    done
+    return 1
+}
 
 # kill9_during SCRIPT ARGS...: start `dkms ARGS` in a session of its own,
 # wait until it runs SCRIPT (which waits while $HOLD exists), then kill -9
@@ -33,9 +45,8 @@ kill9_during() {
     setsid bash -c 'exec "$0" "$@"' "$DKMS" --dkmstree "$T/dkms" --sourcetree "$T/src" --installtree "$T/lib/modules" \
         --kernelsourcedir "$T/ksrc" "$@" >/dev/null 2>&1 &
     pid=$!
-    # (only this session: another test may be running a build.sh too)
-    for _ in $(seq 50); do pgrep -s "$pid" -f "$script" >/dev/null && break; sleep 0.1; done
-    pgrep -s "$pid" -f "$script" >/dev/null || fail "dkms $* never ran $script"
+    for _ in $(seq 50); do running_here "$script" && break; sleep 0.1; done
+    running_here "$script" || fail "dkms $* never ran $script"
     kill -9 -- -"$pid"; wait "$pid" 2>/dev/null
     rm -f "$HOLD"
 }

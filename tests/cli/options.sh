@@ -10,28 +10,22 @@ mkdir -p "$T/ksrc/include"
 export sign_file=/nonexistent
 script_source opt 1.0 <<'S'
 #!/bin/sh
-echo "${1:-default}" > built-by
-echo module > opt.ko
+echo "${1:-default}" > opt.ko
 S
-echo 'POST_BUILD="post_build.sh"' >> "$T/src/opt-1.0/dkms.conf"
-# POST_BUILD keeps a copy of what the build saw, in the source tree
-cat > "$T/src/opt-1.0/post_build.sh" <<S
-#!/bin/sh
-cp built-by "$T/built-by"
-S
-chmod +x "$T/src/opt-1.0/post_build.sh"
 kd() { tdkms --kernelsourcedir "$T/ksrc" --no-depmod "$@"; }
 inst="$T/lib/modules/$K/updates/dkms/opt.ko"
+# the "module" says which MAKE built it
+built_by() { cat "$T/dkms/opt/1.0/$K/$ARCH/module/opt.ko"; }
 
 expect_rc 0 kd add opt/1.0
 # --directive overrides a directive of dkms.conf
 expect_rc 0 kd build opt/1.0 -k "$K" "--directive=MAKE=./build.sh from-directive"
-[ "$(cat "$T/built-by")" = from-directive ] || fail "--directive did not replace MAKE[0]"
+[ "$(built_by)" = from-directive ] || fail "--directive did not replace MAKE[0]"
 expect_rc 0 kd unbuild opt/1.0 -k "$K"
 # -c reads another dkms.conf
 sed 's|MAKE\[0\]=.*|MAKE[0]="./build.sh from-c"|' "$T/src/opt-1.0/dkms.conf" > "$T/alt.conf"
 expect_rc 0 kd build opt/1.0 -k "$K" -c "$T/alt.conf"
-[ "$(cat "$T/built-by")" = from-c ] || fail "-c did not read the other dkms.conf"
+[ "$(built_by)" = from-c ] || fail "-c did not read the other dkms.conf"
 
 # --symlink-modules: the installed module is a link into the tree
 post_transaction="touch $T/post-transaction" expect_rc 0 kd install opt/1.0 -k "$K" --symlink-modules

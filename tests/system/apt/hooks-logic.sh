@@ -359,7 +359,7 @@ CASE="framework.conf documents every setting"
 for s in source_tree dkms_tree install_tree tmp_location verbose symlink_modules \
          autoinstall_all_kernels modprobe_on_install parallel_jobs post_transaction \
          sign_file mok_signing_key mok_certificate compress_gzip_opts compress_xz_opts \
-         compress_zstd_opts build_environment sign_strict; do
+         compress_zstd_opts build_environment sign_strict build_sandbox; do
     grep -q "^#$s=" "$HOOKS/framework.conf" || fail "$CASE: $s missing"
 done
 bash -n "$HOOKS/framework.conf" || fail "$CASE: not valid shell"
