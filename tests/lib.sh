@@ -187,6 +187,17 @@ make_ko() {
     rm -rf "$d"
 }
 
+# ko_build_script NAME...: a build script, self-contained (it runs
+# confined, where the test's own files may not be visible), that makes
+# NAME.ko for each NAME, for the kernel `uname -r` names in a dkms build.
+ko_build_script() {
+    echo '#!/bin/bash'
+    echo 'fail() { echo "$*" >&2; exit 1; }'
+    declare -f make_ko
+    local n
+    for n in "$@"; do echo "make_ko $n.ko \"\$(uname -r)\" $n || exit 1"; done
+}
+
 # expect_rc WANT CMD...: run CMD, fail unless it exits with WANT.
 expect_rc() {
     local want=$1 rc=0; shift

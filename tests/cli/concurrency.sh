@@ -27,8 +27,7 @@ K=6.1.0-56-amd64
 export TMPDIR="$T/tmp" DKMS_INITRAMFS_TOOL=/bin/false DKMS_BOOT_DIR="$T/boot" sign_file=/nonexistent SRCDIR
 mkdir -p "$TMPDIR" "$T/ksrc/include"
 for i in 2 3 4 5 6 7; do
-    # the build's uname -r answers the kernel built for
-    printf '#!/bin/bash\n. "$SRCDIR/tests/lib.sh"; T=. make_ko c%s.ko "$(uname -r)" c%s\n' $i $i | script_source c$i 1.0
+    ko_build_script c$i | script_source c$i 1.0
     tdkms add c$i/1.0 >/dev/null || fail "add c$i"
 done
 runs=0

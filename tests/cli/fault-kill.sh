@@ -18,7 +18,7 @@ BUILT_MODULE_NAME[0]=fk_a
 DEST_MODULE_LOCATION[0]=/updates
 BUILT_MODULE_NAME[1]=fk_b
 DEST_MODULE_LOCATION[1]=/updates
-MAKE[0]="./build.sh $kernelver"
+MAKE[0]="./build.sh"
 CLEAN=true
 STRIP[0]=no
 AUTOINSTALL=yes
@@ -26,11 +26,7 @@ REMAKE_INITRD=yes
 C
 echo "obj-m := fk_a.o fk_b.o" > "$T/pristine/Makefile"
 # the "build": two module files whose vermagic names the kernel
-cat > "$T/pristine/build.sh" <<'S'
-#!/bin/bash
-. "$SRCDIR/tests/lib.sh"
-T=. make_ko fk_a.ko "$1" fk_a && T=. make_ko fk_b.ko "$1" fk_b
-S
+ko_build_script fk_a fk_b > "$T/pristine/build.sh"
 chmod +x "$T/pristine/build.sh"
 kd() { tdkms --kernelsourcedir "$T/ksrc" --no-depmod "$@"; }
 lib=$T/lib/modules/$K/updates/dkms
