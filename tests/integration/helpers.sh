@@ -126,6 +126,9 @@ tree_list() {
         sed "s#^#${sub:+$sub/}#; s#$root#@ROOT@#g" |
         awk '{ n = split($1, p, "/");
                for (i = 1; i < n; i++) if (p[i] == "build" && i >= 3 && !(i == n - 1 && p[n] == "make.log")) next;
+               # ours only, documented: failed builds remembered (dkms check),
+               # what bash made of a dkms.conf (status), pending commit work
+               if ($1 ~ /^dkms\/[^\/]+\/[^\/]+\/failures(\/|$)/ || $1 ~ /^dkms\/\.(conf-cache|pending)(\/|$)/) next;
                print }' |
         LC_ALL=C sort
 }
