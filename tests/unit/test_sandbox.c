@@ -146,7 +146,9 @@ static void test_binds(void **state)
 	assert_int_equal(find_words(argv, usr, 2), -1);
 	assert_true(find_words(argv, kdir, 2) < 0);
 	assert_true(find_words(argv, cd, 2) > i_rw);
-	assert_true(find_words(argv, nobody, 2) > i_rw);
+	/* root gives the build to nobody; anyone else runs it as themselves */
+	if (geteuid() == 0)
+		assert_true(find_words(argv, nobody, 2) > i_rw);
 	assert_int_equal(find_words(argv, tail, 3), (ssize_t)strv_len(argv) - 3);
 	strv_free(argv);
 	sandbox_free(&sb);
