@@ -108,9 +108,12 @@ int dkms_read_conf(struct dkms *d, const char *m, const char *v, const struct ke
 		return 0;
 	}
 	dkms_forget_conf(d);
+	/* what bash makes of a registered version's dkms.conf is kept in its
+	 * directory, and goes with it */
+	_cleanup_free_ char *mv = !str_empty(m) && !str_empty(v) ? xasprintf("%s/%s/%s", d->s.dkms_tree, m, v) : NULL;
 	struct conf_request rq = {
 		.s = &d->s, .module = m, .module_version = v, .t = t, .file = file, .directives = d->opt.directives,
-		.cache_tree = d->s.dkms_tree, .cache_read = d->conf_from_cache,
+		.cache_tree = mv && is_dir(mv) ? mv : NULL, .cache_read = d->conf_from_cache,
 	};
 	int r = module_conf_load(&rq, &d->conf);
 	if (r == -ENOENT) {

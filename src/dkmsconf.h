@@ -41,7 +41,7 @@ struct conf_request {
 	const struct kernel_target *t;       /* the kernel it is read for */
 	const char *file;                    /* dkms.conf to read */
 	char *const *directives;             /* --directive NAME=value */
-	const char *cache_tree;              /* keep what bash evaluates here (evalcache.h), or NULL */
+	const char *cache_tree;              /* keep what bash evaluates in this <m>/<v> directory (evalcache.h), or NULL */
 	bool cache_read;                     /* and take it from there */
 };
 

@@ -3,8 +3,9 @@
  * status reads the result without starting bash.  An entry is keyed on
  * everything the evaluation saw: each file's name and content, the
  * variables set before it (kernel, arch, trees...) and the names read
- * back; an edit of any of them is a new key.  Entries live in
- * <dkms_tree>/.conf-cache/ and are written atomically; one that cannot be
+ * back; an edit of any of them is a new key.  Entries live in the
+ * version's directory, <dkms_tree>/<m>/<v>/.conf-cache/, so that they go
+ * with it at remove, and are written atomically; one that cannot be
  * read back is a miss. */
 #pragma once
 

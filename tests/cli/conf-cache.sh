@@ -40,5 +40,8 @@ got=$(kd status --json)
 sed -i 's/^name=shellish/name=renamed/' "$T/src/shellish-1.0/dkms.conf"
 kd status >/dev/null
 [ "$(started)" -gt 0 ] || fail "an edited dkms.conf was taken from the cache"
-ls "$T/dkms/.conf-cache" | grep -q . || fail "no cache entries in the tree"
+ls "$T/dkms/shellish/1.0/.conf-cache" | grep -q . || fail "no cache entries in the version's directory"
+sed -i 's/^name=renamed/name=shellish/' "$T/src/shellish-1.0/dkms.conf"
+expect_rc 0 kd remove shellish/1.0 --all
+[ ! -e "$T/dkms/shellish" ] || fail "remove left the module's cache entries behind"
 echo "status read a bash-only dkms.conf from the cache: no bash started"

@@ -128,7 +128,7 @@ tree_list() {
                for (i = 1; i < n; i++) if (p[i] == "build" && i >= 3 && !(i == n - 1 && p[n] == "make.log")) next;
                # ours only, documented: failed builds remembered (dkms check),
                # what bash made of a dkms.conf (status), pending commit work
-               if ($1 ~ /^dkms\/[^\/]+\/[^\/]+\/failures(\/|$)/ || $1 ~ /^dkms\/\.(conf-cache|pending)(\/|$)/) next;
+               if ($1 ~ /^dkms\/[^\/]+\/[^\/]+\/(failures|\.conf-cache)(\/|$)/ || $1 ~ /^dkms\/\.pending(\/|$)/) next;
                print }' |
         LC_ALL=C sort
 }
