@@ -17,6 +17,8 @@ int action_unbuild(struct dkms *d);
 int action_remove(struct dkms *d);
 int action_status(struct dkms *d);
 int action_autoinstall(struct dkms *d);
+int action_kernel_postinst(struct dkms *d);
+int action_kernel_prerm(struct dkms *d);
 int action_match(struct dkms *d);
 int action_mktarball(struct dkms *d);
 int action_ldtarball(struct dkms *d);

@@ -19,6 +19,8 @@
 #include "sandbox.h"
 #include "sign.h"
 #include "tree.h"
+#include "unbuild.h"
+#include "uninstall.h"
 #include "util/spawn.h"
 #include "util/staged.h"
 
@@ -281,6 +283,41 @@ int action_autoinstall(struct dkms *d)
 		int r = autoinstall_kernel(d, dkms_target(d, c->kernelver[i], c->arch[i]));
 		if (r && !ret)
 			ret = r;
+	}
+	return ret;
+}
+
+/* kernel_postinst (dkms 3.1 and later): what a kernel package's postinst
+ * asks for, the autoinstall of the kernels given. */
+int action_kernel_postinst(struct dkms *d)
+{
+	return action_autoinstall(d);
+}
+
+/* kernel_prerm (dkms 3.1 and later): before a kernel goes, every module
+ * version built for it is uninstalled and unbuilt; the modules stay
+ * registered for the other kernels. */
+int action_kernel_prerm(struct dkms *d)
+{
+	struct cli *c = d->cli;
+	int ret = 0;
+	for (size_t i = 0; c->kernelver[i] && !spawn_interrupted(); i++) {
+		const struct kernel_target *t = dkms_target(d, c->kernelver[i], c->arch[i]);
+		_cleanup_strv_ char **mods = tree_modules(&d->s, NULL);
+		for (size_t j = 0; mods[j]; j++) {
+			_cleanup_strv_ char **vers = tree_versions(&d->s, mods[j], NULL);
+			for (size_t l = 0; vers[l]; l++) {
+				const char *m = mods[j], *v = vers[l];
+				if (!tree_is_added(&d->s, m, v) || !module_is_built(d, m, v, t))
+					continue;
+				info("Removing %s/%s from kernel %s (%s).", m, v, t->release, t->arch);
+				int r = module_is_installed(d, m, v, t) ? do_uninstall(d, m, v, t) : 0;
+				if (!r)
+					r = do_unbuild(d, m, v, t);
+				if (r && !ret)
+					ret = r;
+			}
+		}
 	}
 	return ret;
 }

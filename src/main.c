@@ -32,6 +32,8 @@ static const struct cli_action actions[] = {
 	{"uninstall", action_uninstall, NEEDS_ROOT | LOCKS},
 	{"match", action_match, NEEDS_ROOT | LOCKS},
 	{"autoinstall", action_autoinstall, NEEDS_ROOT | LOCKS},
+	{"kernel_postinst", action_kernel_postinst, NEEDS_ROOT | LOCKS},
+	{"kernel_prerm", action_kernel_prerm, NEEDS_ROOT | LOCKS},
 	{"mktarball", action_mktarball, LOCKS},
 	{"ldtarball", action_ldtarball, LOCKS},
 	{"status", action_status, STATUS_KERNELS},
