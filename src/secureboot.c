@@ -1,4 +1,5 @@
 #include "secureboot.h"
+#include "sign.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -179,19 +180,6 @@ static bool read_mok_list(const char *efi_dir, const char *efivars, const char *
 	}
 }
 
-static X509 *cert_load(const char *path)
-{
-	BIO *b = BIO_new_file(path, "rb");
-	if (!b)
-		return NULL;
-	X509 *x = d2i_X509_bio(b, NULL);
-	if (!x) {
-		(void)BIO_reset(b);
-		x = PEM_read_bio_X509(b, NULL, NULL, NULL);
-	}
-	BIO_free(b);
-	return x;
-}
 
 /* The same certificate, or one for the same key. */
 static bool in_list(const struct der_list *l, X509 *x, const unsigned char *der, size_t len)
@@ -230,7 +218,7 @@ static char *kernel_key_description(X509 *x)
  * kernel's key list; its enrolment pending in MokNew. */
 static void probe_cert(struct secure_boot *sb, const char *proc_keys_path)
 {
-	X509 *x = sb->cert ? cert_load(sb->cert) : NULL;
+	X509 *x = sb->cert ? mok_read_x509(sb->cert) : NULL;
 	unsigned char *der = NULL;
 	int len = x ? i2d_X509(x, &der) : -1;
 	sb->cert_exists = len > 0;

@@ -165,13 +165,11 @@ static int pin_cb(char *buf, int size, int rwflag, void *u)
 	return n;
 }
 
-static X509 *read_cert(const char *path, char **why)
+X509 *mok_read_x509(const char *path)
 {
 	BIO *b = BIO_new_file(path, "rb");
-	if (!b) {
-		*why = xasprintf("The certificate %s cannot be read: %s", path, strerror(errno ? errno : EIO));
+	if (!b)
 		return NULL;
-	}
 	/* sign-file accepts DER and PEM */
 	X509 *x = d2i_X509_bio(b, NULL);
 	if (!x) {
@@ -179,6 +177,16 @@ static X509 *read_cert(const char *path, char **why)
 		x = PEM_read_bio_X509(b, NULL, NULL, NULL);
 	}
 	BIO_free(b);
+	return x;
+}
+
+static X509 *read_cert(const char *path, char **why)
+{
+	if (access(path, R_OK) != 0) {
+		*why = xasprintf("The certificate %s cannot be read: %s", path, strerror(errno ? errno : EIO));
+		return NULL;
+	}
+	X509 *x = mok_read_x509(path);
 	if (!x)
 		*why = xasprintf("The certificate %s is not an X.509 certificate (DER or PEM)", path);
 	return x;

@@ -12,6 +12,8 @@
  * that Secure Boot would refuse to load is installed. */
 #pragma once
 
+#include <openssl/x509.h>
+
 #include "framework.h"
 #include "target.h"
 
@@ -52,4 +54,6 @@ int mok_generate(const char *key, const char *cert, struct mok_state *ms);
 /* Checks that key (PEM) and cert (DER or PEM) can be read, parse, and
  * belong together.  Returns NULL, or a message naming the file. */
 char *mok_check(const char *key, const char *cert);
+/* A certificate, DER or PEM, as sign-file reads it; NULL when unreadable. */
+X509 *mok_read_x509(const char *path);
 

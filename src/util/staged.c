@@ -27,16 +27,21 @@ static const char *base_of(const char *path)
 	return slash ? slash + 1 : path;
 }
 
+/* mkdtemp of a template made here: the new directory, or NULL with
+ * errno set. */
+static char *make_dir(char *tmpl)
+{
+	if (mkdtemp(tmpl))
+		return tmpl;
+	int e = errno;
+	free(tmpl);
+	errno = e;
+	return NULL;
+}
+
 char *staged_private_dir(const char *where)
 {
-	char *dir = xasprintf("%s/" STAGED_PREFIX "XXXXXX", where);
-	if (!mkdtemp(dir)) {
-		int e = errno;
-		free(dir);
-		errno = e;
-		return NULL;
-	}
-	return dir;
+	return make_dir(xasprintf("%s/" STAGED_PREFIX "XXXXXX", where));
 }
 
 /* The private directory in where (NULL: next to dest), and the entry's
@@ -198,14 +203,7 @@ void staged_sweep(const char *dir)
 
 char *staged_tmp_dir(const char *tmp, const char *what)
 {
-	char *dir = xasprintf("%s/dkms-%s.%d.XXXXXX", tmp, what, (int)getpid());
-	if (!mkdtemp(dir)) {
-		int e = errno;
-		free(dir);
-		errno = e;
-		return NULL;
-	}
-	return dir;
+	return make_dir(xasprintf("%s/dkms-%s.%d.XXXXXX", tmp, what, (int)getpid()));
 }
 
 /* The pid in "dkms-<what>.<pid>.XXXXXX", or 0. */
