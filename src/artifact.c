@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "digest.h"
 #include "kernel.h"
 #include "log.h"
 #include "util/spawn.h"
@@ -43,40 +44,6 @@ static void put_file(EVP_MD_CTX *c, const char *tag, const char *path)
 	EVP_DigestUpdate(c, text, len);
 }
 
-/* Every entry below dir, in name order: directories, links with their
- * targets, files with their mode and content. */
-static int put_tree(EVP_MD_CTX *c, const char *dir, const char *rel)
-{
-	_cleanup_strv_ char **names = dir_list(dir);
-	if (!names)
-		return -errno;
-	for (size_t i = 0; names[i]; i++) {
-		_cleanup_free_ char *p = path_join(dir, names[i]);
-		_cleanup_free_ char *r = *rel ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
-		struct stat st;
-		if (lstat(p, &st) < 0)
-			return -errno;
-		if (S_ISDIR(st.st_mode)) {
-			put(c, "dir", r);
-			int e = put_tree(c, p, r);
-			if (e < 0)
-				return e;
-		} else if (S_ISLNK(st.st_mode)) {
-			char target[4096];
-			ssize_t n = readlink(p, target, sizeof(target) - 1);
-			target[n > 0 ? n : 0] = '\0';
-			put(c, "link", r);
-			put(c, "to", target);
-		} else if (S_ISREG(st.st_mode)) {
-			_cleanup_free_ char *mode = xasprintf("%o", (unsigned)(st.st_mode & 0777));
-			put(c, "file", r);
-			put(c, "mode", mode);
-			put_file(c, "content", p);
-		}
-	}
-	return 0;
-}
-
 /* The compiler's first line of --version, once per process. */
 static const char *compiler_text(const struct kernel_target *t)
 {
@@ -102,7 +69,7 @@ int artifact_key(struct artifact_key *key, const char *source_dir, const struct 
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
 	put(c, "version", KEY_VERSION);
-	int r = put_tree(c, source_dir, "");
+	int r = digest_tree(c, source_dir);
 	put(c, "make", make_command);
 	for (size_t i = 0; mc->patches[i]; i++)
 		put(c, "patch", mc->patches[i]);
@@ -121,27 +88,15 @@ int artifact_key(struct artifact_key *key, const char *source_dir, const struct 
 	put(c, "compiler", compiler_text(t));
 	for (size_t i = 0; build_vars[i]; i++)
 		put(c, build_vars[i], env_get(env, build_vars[i]));
-	unsigned char md[32];
-	unsigned int n = 0;
-	EVP_DigestFinal_ex(c, md, &n);
+	_cleanup_free_ char *hex = digest_hex(c);
 	EVP_MD_CTX_free(c);
-	for (unsigned int i = 0; i < 32; i++)
-		snprintf(key->hex + 2 * i, 3, "%02x", md[i]);
-	return r;
+	snprintf(key->hex, sizeof(key->hex), "%s", hex ? hex : "");
+	return hex ? r : -EIO;
 }
 
 static char *entry_dir(const char *cache, const struct artifact_key *key)
 {
 	return xasprintf("%s/%.2s/%s", cache, key->hex, key->hex);
-}
-
-static void sha256_hex(const char *data, size_t len, char out[65])
-{
-	unsigned char md[32];
-	unsigned int n = 0;
-	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-	for (unsigned int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
 /* The manifest's line for module i: "<i> <size> <sha256> <path>". */
@@ -170,7 +125,7 @@ static int fetch_one(const char *dir, const char *manifest, size_t i, const stru
 	size_t len = 0;
 	if (read_file(path, &data, &len) < 0 || len != size)
 		return -ENOENT;
-	sha256_hex(data, len, got);
+	buffer_sha256(data, len, got);
 	_cleanup_free_ char *rel = module_vermagic_release(path);
 	if (!streq(got, sha) || !rel || !streq(rel, t->release))
 		return -EBADMSG;
@@ -291,7 +246,7 @@ static int write_entry(const char *stage, const struct module_conf *mc, const ch
 		char sha[65];
 		if ((r = read_file(src, &data, &len)) < 0 || (r = write_file_atomic(dst, data, len, 0644)) < 0)
 			break;
-		sha256_hex(data, len, sha);
+		buffer_sha256(data, len, sha);
 		strbuf_appendf(&manifest, "%zu %zu %s %s%s.ko\n", i, len, sha, cm->built_location, cm->built_name);
 	}
 	_cleanup_free_ char *mpath = path_join(stage, "manifest");

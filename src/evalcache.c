@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "digest.h"
 #include "util/staged.h"
 #include "util/util.h"
 
@@ -36,12 +37,9 @@ void evalcache_key(const struct shell_eval *e, char key[65])
 			EVP_DigestUpdate(c, "missing", 8);
 		}
 	}
-	unsigned char md[32];
-	unsigned int n = 0;
-	EVP_DigestFinal_ex(c, md, &n);
+	_cleanup_free_ char *hex = digest_hex(c);
 	EVP_MD_CTX_free(c);
-	for (unsigned int i = 0; i < 32; i++)
-		snprintf(key + 2 * i, 3, "%02x", md[i]);
+	snprintf(key, 65, "%s", hex ? hex : "");
 }
 
 static char *entry_path(const char *dkms_tree, const char *key)
@@ -82,6 +80,8 @@ int shell_eval_cached(const struct shell_eval *e, const char *dkms_tree, bool re
 		return r;
 	char key[65];
 	evalcache_key(e, key);
+	if (!key[0])
+		return shell_eval_bash(e, out);
 	if (read && evalcache_load(dkms_tree, key, out) == 0)
 		return 0;
 	r = shell_eval_bash(e, out);

@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "build.h"
+#include "digest.h"
 #include "log.h"
 #include "util/staged.h"
 
@@ -135,96 +136,6 @@ void failure_free(struct build_failure *f)
 	free(f->conf_sha256);
 	free(f->source_sha256);
 	*f = (struct build_failure){0};
-}
-
-/* ---- digests ---------------------------------------------------------- */
-
-static char *digest_hex(EVP_MD_CTX *ctx)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	if (EVP_DigestFinal_ex(ctx, md, &n) != 1)
-		return NULL;
-	char *hex = xcalloc(2 * n + 1, 1);
-	for (unsigned int i = 0; i < n; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	return hex;
-}
-
-/* The bytes of an open file into the digest. */
-static int digest_fd(EVP_MD_CTX *ctx, int fd)
-{
-	char buf[65536];
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return 0;
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
-	}
-}
-
-char *file_sha256(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	char *hex = NULL;
-	if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 && digest_fd(ctx, fd) == 0)
-		hex = digest_hex(ctx);
-	EVP_MD_CTX_free(ctx);
-	close(fd);
-	return hex;
-}
-
-/* One directory of the source (rel: its path below the top, NULL for the
- * top), its entries in sorted order; links are not followed. */
-static int digest_dir(EVP_MD_CTX *ctx, const char *top, const char *rel)
-{
-	_cleanup_free_ char *here = rel ? path_join(top, rel) : xstrdup(top);
-	_cleanup_strv_ char **names = dir_list(here);
-	if (!names)
-		return -errno;
-	for (size_t i = 0; names[i]; i++) {
-		_cleanup_free_ char *r = rel ? path_join(rel, names[i]) : xstrdup(names[i]);
-		_cleanup_free_ char *p = path_join(top, r);
-		struct stat st;
-		if (lstat(p, &st) < 0)
-			continue;
-		EVP_DigestUpdate(ctx, r, strlen(r) + 1);
-		if (S_ISDIR(st.st_mode)) {
-			EVP_DigestUpdate(ctx, "d", 1);
-			digest_dir(ctx, top, r);
-		} else if (S_ISLNK(st.st_mode)) {
-			char target[4096];
-			ssize_t n = readlink(p, target, sizeof(target));
-			EVP_DigestUpdate(ctx, "l", 1);
-			if (n > 0)
-				EVP_DigestUpdate(ctx, target, (size_t)n);
-		} else if (S_ISREG(st.st_mode)) {
-			int fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-			EVP_DigestUpdate(ctx, "f", 1);
-			if (fd >= 0) {
-				digest_fd(ctx, fd);
-				close(fd);
-			}
-		}
-	}
-	return 0;
-}
-
-char *source_digest(const char *dir)
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	char *hex = NULL;
-	if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 && digest_dir(ctx, dir, NULL) == 0)
-		hex = digest_hex(ctx);
-	EVP_MD_CTX_free(ctx);
-	return hex;
 }
 
 /* ---- the records in the tree ------------------------------------------ */

@@ -10,6 +10,8 @@
  * one).  `dkms check` and `status --json` read them. */
 #pragma once
 
+#include "digest.h"
+
 #include "framework.h"
 #include "target.h"
 #include "util/util.h"
@@ -50,9 +52,4 @@ int failure_parse(const char *text, struct build_failure *f);
 /* "2024-05-01 12:00:00 UTC" for the record's time. */
 char *failure_time_text(long long t);
 
-/* SHA-256, in hex, of a file's bytes; NULL when it cannot be read. */
-char *file_sha256(const char *path);
-/* SHA-256, in hex, of a source tree: every entry's path relative to dir,
- * its kind, and a file's bytes or a link's target, in sorted order.  NULL
- * when dir cannot be read. */
-char *source_digest(const char *dir);
+/* The digests a record keeps: file_sha256() and source_digest(), digest.h. */
