@@ -110,7 +110,7 @@ int do_add(struct dkms *d, const char *m, const char *v, const struct kernel_tar
 	}
 	const struct module_conf *mc;
 	int r = dkms_read_conf(d, m, v, t, d->opt.conf ? d->opt.conf : defconf, &mc);
-	if (r)
+	if (r || (r = dkms_conf_strict(mc)))
 		return r;
 	_cleanup_free_ char *mv = tree_mv_dir(s, m, v);
 	_cleanup_free_ char *build = path_join(mv, "build");

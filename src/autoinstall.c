@@ -13,6 +13,7 @@
 #include "actions.h"
 #include "autoinstall.h"
 #include "build.h"
+#include "depends.h"
 #include "install.h"
 #include "kernel.h"
 #include "log.h"
@@ -192,6 +193,39 @@ static bool pick_version(struct dkms *d, const char *m, const struct kernel_targ
 	return true;
 }
 
+struct ai_graph {
+	const struct ai_job *jobs;
+	size_t n;
+};
+
+/* The BUILD_DEPENDS of a module waiting among the jobs: only those can
+ * block each other. */
+static char **waiting_deps_of(void *ctx, const char *m)
+{
+	const struct ai_graph *g = ctx;
+	char **out = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; i < g->n; i++) {
+		if (g->jobs[i].started || !streq(g->jobs[i].m, m))
+			continue;
+		for (size_t l = 0; g->jobs[i].deps[l]; l++)
+			strv_pushdup(&out, g->jobs[i].deps[l]);
+	}
+	return out;
+}
+
+/* The summary's line for a job that never started: its dependencies
+ * missing, or the cycle they form. */
+static void print_not_started(const struct ai_job *jobs, size_t nj, const struct ai_job *j)
+{
+	struct ai_graph g = {jobs, nj};
+	_cleanup_free_ char *cycle = depends_find_cycle(j->m, waiting_deps_of, &g);
+	_cleanup_free_ char *deps = strv_join(j->deps, " ");
+	if (cycle)
+		info("  %s/%s: failed, circular BUILD_DEPENDS: %s", j->m, j->v, cycle);
+	else
+		info("  %s/%s: failed, missing dependencies: %s", j->m, j->v, deps);
+}
+
 /* One line per job, and per version whose source is gone; returns how
  * many failed. */
 static int print_summary(struct dkms *d, const struct ai_job *jobs, size_t nj, char *const *no_conf,
@@ -213,8 +247,7 @@ static int print_summary(struct dkms *d, const struct ai_job *jobs, size_t nj, c
 	for (size_t i = 0; i < nj; i++) {
 		const struct ai_job *j = &jobs[i];
 		if (!j->started) {
-			_cleanup_free_ char *deps = strv_join(j->deps, " ");
-			info("  %s/%s: failed, missing dependencies: %s", j->m, j->v, deps);
+			print_not_started(jobs, nj, j);
 			failed++;
 		} else if (j->result == 0) {
 			info("  %s/%s: installed", j->m, j->v);

@@ -11,6 +11,7 @@
 #include "add.h"
 #include "artifact.h"
 #include "compress.h"
+#include "depends.h"
 #include "failure.h"
 #include "kernel.h"
 #include "log.h"
@@ -265,7 +266,7 @@ static int build_preflight(struct build *b)
 		return EX_ALREADY_BUILT;
 	}
 	int r = dkms_read_conf(b->d, b->m, b->v, t, NULL, &b->mc);
-	if (r)
+	if (r || (r = dkms_conf_strict(b->mc)))
 		return r;
 	if (b->mc->build_exclude) {
 		const char *why = b->mc->exclude_reason;
@@ -287,6 +288,8 @@ static int build_preflight(struct build *b)
 		      t->release, s->kernel_dir_base, t->release, s->kernel_dir_base, t->release, t->release);
 		return EX_FAILED;
 	}
+	if ((r = depends_check_build(b->d, b->m, b->v, b->mc, t)))
+		return r;
 	sign_prepare(s, t, &b->sp);
 	if (b->sp.failed) {
 		/* sign_strict; the reason is already printed: fail before spending a build */
@@ -566,8 +569,10 @@ int do_build(struct dkms *d, const char *m, const char *v, const struct kernel_t
 	b.log = path_join(b.build_dir, "make.log");
 	if (!(r = build_preflight(&b)) && !(r = prepare_source(&b)))
 		r = compile(&b);
-	if (r == 0)
+	if (r == 0) {
 		failure_clear(&d->s, m, v, t->release, t->arch);
+		depends_record(d, m, v, b.mc, t);
+	}
 	if (b.devnull >= 0)
 		close(b.devnull);
 	if (b.shim)

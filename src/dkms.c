@@ -130,6 +130,14 @@ int dkms_read_conf(struct dkms *d, const char *m, const char *v, const struct ke
 	return 0;
 }
 
+int dkms_conf_strict(const struct module_conf *mc)
+{
+	if (module_conf_check_names(mc) == 0)
+		return 0;
+	error("Bad conf file.\nFile: %s does not represent a valid dkms.conf file.", mc->file);
+	return EX_BAD_CONF;
+}
+
 void dkms_forget_conf(struct dkms *d)
 {
 	if (d->conf_key)

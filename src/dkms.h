@@ -67,6 +67,9 @@ const struct kernel_target *dkms_first_target(struct dkms *d);
 int dkms_read_conf(struct dkms *d, const char *m, const char *v, const struct kernel_target *t, const char *file,
 		   const struct module_conf **out);
 void dkms_forget_conf(struct dkms *d);
+/* The checks add and build make on top (module_conf_check_names), with
+ * the reference's "Bad conf file" message: 0 or EX_BAD_CONF. */
+int dkms_conf_strict(const struct module_conf *mc);
 
 /* The one "is it built" check (the reference's is_module_built):
  * <k>/<a>/module/ holds every module dkms.conf names. */

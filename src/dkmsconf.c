@@ -4,6 +4,7 @@
 #include <regex.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "evalcache.h"
@@ -74,6 +75,52 @@ static void exclude(struct module_conf *mc, char *why)
 		free(why);
 }
 
+/* A yes/no directive of newer releases, as they read it: "yes" in any
+ * case is set, anything else is not (conf_yes_no_bad says what is
+ * refused). */
+static bool yes_value(const char *val)
+{
+	return val && strcasecmp(val, "yes") == 0;
+}
+
+static int conf_yes_no_bad(const struct module_conf *mc, const char *name)
+{
+	const char *val = shvars_scalar(&mc->vars, name);
+	if (str_empty(val) || strcasecmp(val, "yes") == 0 || strcasecmp(val, "no") == 0)
+		return 0;
+	fprintf(stderr, "dkms.conf: Error! Unsupported %s value '%s'\n", name, val);
+	return 1;
+}
+
+/* A record naming the same module as an earlier one: by its built name
+ * and location, or by its destination name. */
+static int conf_duplicates(const struct module_conf *mc, const char *directive, bool built)
+{
+	int bad = 0;
+	for (size_t i = 0; i < mc->n_mods; i++) {
+		const struct conf_module *a = &mc->mods[i];
+		for (size_t j = 0; j < i; j++) {
+			const struct conf_module *b = &mc->mods[j];
+			bool same = built ? streq(a->built_name, b->built_name) && streq(a->built_location, b->built_location)
+					  : streq(a->dest_name, b->dest_name);
+			if (!same)
+				continue;
+			fprintf(stderr, "dkms.conf: Error! Duplicate module '%s%s' in '%s[%zu]'.\n",
+				built ? a->built_location : "", built ? a->built_name : a->dest_name, directive, i);
+			bad = 1;
+			break;
+		}
+	}
+	return bad;
+}
+
+int module_conf_check_names(const struct module_conf *mc)
+{
+	int bad = conf_duplicates(mc, "BUILT_MODULE_NAME", true);
+	bad |= conf_duplicates(mc, "DEST_MODULE_NAME", false);
+	return bad ? -EINVAL : 0;
+}
+
 /* The scripts, flags and BUILD_DEPENDS. */
 static void conf_scalars(struct module_conf *mc)
 {
@@ -93,6 +140,7 @@ static void conf_scalars(struct module_conf *mc)
 	mc->remake_initrd = shvars_count(v, "REMAKE_INITRD") > 0 &&
 			    (shvars_scalar(v, "REMAKE_INITRD")[0] == 'y' ||
 			     shvars_scalar(v, "REMAKE_INITRD")[0] == 'Y');
+	mc->build_depends_rebuild = yes_value(shvars_scalar(v, "BUILD_DEPENDS_REBUILD"));
 	mc->build_depends = xcalloc(1, sizeof(char *));
 	const struct shvar *bd = shvars_get(v, "BUILD_DEPENDS");
 	for (size_t i = 0; bd && i < bd->n; i++) {
@@ -282,6 +330,7 @@ int module_conf_from_vars(const struct conf_request *rq, struct shvars *vars, st
 		fprintf(stderr, "dkms.conf: Error! No 'DEST_MODULE_LOCATION' directive specified.\n");
 		bad = 1;
 	}
+	bad |= conf_yes_no_bad(mc, "BUILD_DEPENDS_REBUILD");
 	if (str_empty(mc->package_name)) {
 		fprintf(stderr, "dkms.conf: Error! No 'PACKAGE_NAME' directive specified.\n");
 		bad = 1;

@@ -28,6 +28,7 @@ struct module_conf {
 	char *obsolete_by;
 	bool autoinstall;
 	char **build_depends;
+	bool build_depends_rebuild; /* BUILD_DEPENDS_REBUILD="yes" (depends.h) */
 	bool build_exclude;
 	char *exclude_reason;   /* what did not match, for messages */
 	bool no_weak_modules;
@@ -53,6 +54,12 @@ extern const char *const dkms_conf_vars[];
  * (exit 8), the reasons already printed. */
 int module_conf_load(const struct conf_request *rq, struct module_conf *mc);
 void module_conf_free(struct module_conf *mc);
+
+/* The checks newer releases make before add and build, not before the
+ * actions that take a module away: no two BUILT_MODULE_NAME (with their
+ * BUILT_MODULE_LOCATION) alike, no two DEST_MODULE_NAME alike.  0, or
+ * -EINVAL after the reasons. */
+int module_conf_check_names(const struct module_conf *mc);
 
 /* Turns bash's values into a module_conf: the pure part, unit-tested. */
 int module_conf_from_vars(const struct conf_request *rq, struct shvars *vars, struct module_conf *mc);

@@ -34,6 +34,7 @@ enum dkms_exit {
 	EX_AUTOINSTALL = 11,      /* autoinstall: one or more modules failed */
 	EX_VERIFY_PROBLEMS = 12,  /* verify: problems found (and not all repaired) */
 	EX_CHECK_DEGRADED = 13,   /* check: a kernel is degraded: hardware this machine has will not work with it */
+	EX_BUILD_DEPENDS = 13,    /* build: a BUILD_DEPENDS module is not installed for the kernel (or they form a cycle) */
 	EX_CHECK_UNKNOWN = 14,    /* check: no kernel is degraded, but whether one is ready cannot be told */
 	EX_EXCLUDED = 77,         /* BUILD_EXCLUSIVE does not match this kernel: not built */
 	EX_PRE_INSTALL = 101,     /* PRE_INSTALL failed, install aborted */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "depends.h"
 #include "kernel.h"
 #include "log.h"
 #include "tree.h"
@@ -406,5 +407,7 @@ int do_install(struct dkms *d, const char *m, const char *v, const struct kernel
 	free(in.moddir);
 	free(in.link);
 	free(in.orig_dir);
+	if (r == 0)
+		depends_rebuild_dependents(d, m, v, t);
 	return r;
 }
