@@ -83,6 +83,56 @@ static void failed_rows(struct dkms *d, const char *m, const char *v, const char
 	}
 }
 
+static void push_row(struct status_row **rows, size_t *n, struct status_row row)
+{
+	*rows = xrealloc(*rows, (*n + 1) * sizeof(**rows));
+	(*rows)[(*n)++] = row;
+}
+
+/* status --json: why m/v is broken, as newer releases call it (its source
+ * link points to nothing, or the link is gone while the source is still
+ * in the source tree: nothing in the tree can be trusted), or NULL. */
+static char *broken_reason(const struct settings *s, const char *m, const char *v)
+{
+	_cleanup_free_ char *mv = tree_mv_dir(s, m, v);
+	_cleanup_free_ char *link = path_join(mv, "source");
+	_cleanup_free_ char *src = xasprintf("%s/%s-%s", s->source_tree, m, v);
+	if (!is_dir(mv))
+		return NULL;
+	if (is_symlink(link) && !is_dir(link))
+		return xasprintf("the module source directory is missing: %s points to nothing", link);
+	if (!is_symlink(link) && !is_dir(link) && is_dir(src))
+		return xasprintf("the symbolic link %s to the module source %s is missing", link, src);
+	return NULL;
+}
+
+/* status --json: a row "incomplete" when k/a has a module/ directory
+ * that lacks some of the modules dkms.conf names (the text lines, as the
+ * reference's, show no row for it).  True when there is one. */
+static bool incomplete_row(struct dkms *d, const struct module_conf *mc, const char *m, const char *v,
+			   const struct kernel_target *t, struct status_row **rows, size_t *n)
+{
+	_cleanup_free_ char *ka = tree_ka_dir(&d->s, m, v, t->release, t->arch);
+	_cleanup_free_ char *moddir = path_join(ka, "module");
+	if (!is_dir(moddir))
+		return false;
+	struct strbuf missing = {0};
+	for (size_t i = 0; i < mc->n_mods; i++) {
+		_cleanup_free_ char *f = find_module_file(moddir, mc->mods[i].dest_name, t->module_suffix);
+		if (!f)
+			strbuf_appendf(&missing, " %s.ko%s", mc->mods[i].dest_name, t->module_suffix);
+	}
+	if (!missing.len)
+		return false;
+	push_row(rows, n, (struct status_row){
+		.m = xstrdup(m), .v = xstrdup(v), .k = xstrdup(t->release), .a = xstrdup(t->arch),
+		.state = xstrdup("incomplete"), .reason = xasprintf("built modules missing in %s:%s", moddir, missing.buf),
+		.marked_installed = tree_link_is_installed(&d->s, m, v, t->release, t->arch),
+	});
+	strbuf_release(&missing);
+	return true;
+}
+
 /* The rows for one filter (module, version, kernel, arch; each may be
  * NULL for any). */
 static void collect(struct dkms *d, const char *fm, const char *fv, const char *fk, const char *fa,
@@ -93,6 +143,12 @@ static void collect(struct dkms *d, const char *fm, const char *fv, const char *
 		_cleanup_strv_ char **vers = tree_versions(&d->s, mods[i], fv);
 		for (size_t j = 0; vers[j]; j++) {
 			const char *m = mods[i], *v = vers[j];
+			char *broken = d->opt.json ? broken_reason(&d->s, m, v) : NULL;
+			if (broken) {
+				push_row(rows, n, (struct status_row){.m = xstrdup(m), .v = xstrdup(v),
+								      .state = xstrdup("broken"), .reason = broken});
+				continue;
+			}
 			if (!tree_is_added(&d->s, m, v))
 				continue;
 			bool any = false;
@@ -103,8 +159,12 @@ static void collect(struct dkms *d, const char *fm, const char *fv, const char *
 				*a++ = '\0';
 				const struct kernel_target *t = dkms_target(d, k, a);
 				const struct module_conf *mc;
-				if (!module_is_built(d, m, v, t) || dkms_read_conf(d, m, v, t, NULL, &mc))
+				if (dkms_read_conf(d, m, v, t, NULL, &mc))
 					continue;
+				if (!module_is_built(d, m, v, t)) {
+					any |= d->opt.json && incomplete_row(d, mc, m, v, t, rows, n);
+					continue;
+				}
 				any = true;
 				*rows = xrealloc(*rows, (*n + 1) * sizeof(**rows));
 				(*rows)[(*n)++] = (struct status_row){
@@ -155,6 +215,12 @@ void status_row_json(struct strbuf *out, const struct status_row *r)
 		strbuf_append(out, ", \"warnings\": ");
 		json_str(out, r->extra + 1);
 	}
+	if (streq(r->state, "broken") || streq(r->state, "incomplete")) {
+		strbuf_append(out, ", \"reason\": ");
+		json_str(out, r->reason);
+	}
+	if (streq(r->state, "incomplete"))
+		strbuf_appendf(out, ", \"marked_installed\": %s", r->marked_installed ? "true" : "false");
 	if (streq(r->state, "failed")) {
 		const char *keys[] = {"reason", "first_error", "log", "time"};
 		const char *values[] = {r->reason, r->first_error, r->log, r->time};

@@ -3,7 +3,9 @@
  *   name/version: added
  *   name/version, kernel, arch: built|installed[ (warnings)]
  * or, with --json, one JSON object per row, and also a row "failed" for
- * each kernel whose last build of the module failed. */
+ * each kernel whose last build of the module failed, "incomplete" for a
+ * kernel whose built modules are partly missing, and "broken" for a
+ * version whose source is gone. */
 #pragma once
 
 #include <stdbool.h>
@@ -19,6 +21,10 @@ struct status_row {
 	 * (failure.h); text lines never show it, as the reference's do not */
 	int exit_code;
 	char *reason, *first_error, *log, *time;
+	/* --json only, as newer releases name them: "broken" (m/v: the
+	 * source or the link to it is gone; reason) and "incomplete" (k/a:
+	 * built modules missing; reason, and whether it is marked installed) */
+	bool marked_installed;
 };
 
 /* Appends the row's line (with its newline) to out. */
