@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dkms.h"
@@ -131,6 +132,13 @@ static int run_initramfs(struct dkms *d, const char *k)
 	return initramfs_regenerate(&d->s, k) ? EX_INSTALL : 0;
 }
 
+/* The last kernel the command named, else the running one. */
+static const char *command_kernel(const struct dkms *d)
+{
+	size_t n = d->cli ? strv_len(d->cli->kernelver) : 0;
+	return n ? d->cli->kernelver[n - 1] : d->s.current_kernel;
+}
+
 /* post_transaction as newer releases read it: from the framework files
  * again at the end, $kernelver being the last kernel the command named. */
 static char *post_transaction_cmd(const struct dkms *d)
@@ -139,13 +147,44 @@ static char *post_transaction_cmd(const struct dkms *d)
 	if (!s->per_kernel)
 		return s->post_transaction ? xstrdup(s->post_transaction) : NULL;
 	size_t n = d->cli ? strv_len(d->cli->kernelver) : 0;
-	const char *k = n ? d->cli->kernelver[n - 1] : s->current_kernel;
+	const char *k = command_kernel(d);
 	const char *a = n && d->cli->arch && d->cli->arch[n - 1] ? d->cli->arch[n - 1] : s->machine;
 	struct kernel_settings ks;
 	settings_for_kernel(s, k, a, &ks);
 	char *cmd = TAKE_PTR(ks.post_transaction);
 	kernel_settings_free(&ks);
 	return cmd;
+}
+
+/* Runs the post_transaction command with its output in
+ * <dkms_tree>/post_transaction.log, made anew each time, as newer releases
+ * do: the command, its output, its exit code and how long it took.  A
+ * failure is reported; it changes nothing else. */
+static void run_post_transaction(const struct dkms *d, const char *cmd)
+{
+	_cleanup_free_ char *log = path_join(d->s.dkms_tree, "post_transaction.log");
+	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		warn("Could not write %s (%s): the post_transaction command's output is not kept.", log, strerror(errno));
+	time_t start = time(NULL);
+	char when[64] = "";
+	strftime(when, sizeof(when), "%a %d %b %Y %H:%M:%S %Z", localtime(&start));
+	if (fd >= 0)
+		dprintf(fd, "\n%s\n# command: %s\n", when, cmd);
+	progress_start("Executing post-transaction command");
+	/* newer releases evaluate it where $kernelver is set */
+	_cleanup_strv_ char **env = env_copy();
+	env_set(&env, "kernelver", command_kernel(d));
+	int r = dkms_run_shell(cmd, NULL, fd >= 0 ? fd : -1, env);
+	progress_end(r);
+	if (fd >= 0) {
+		long secs = (long)(time(NULL) - start);
+		dprintf(fd, "\n# exit code: %d\n# elapsed time: %02ld:%02ld:%02ld\n%s\n", r, secs / 3600, secs / 60 % 60,
+			secs % 60, "----------------------------------------------------------------");
+		close(fd);
+	}
+	if (r != 0)
+		warn("The post_transaction command \"%s\" exited with status %d; its output is in %s.", cmd, r, log);
 }
 
 int dkms_commit(struct dkms *d)
@@ -169,11 +208,7 @@ int dkms_commit(struct dkms *d)
 	 * a command run once after any command that changed installed
 	 * modules, autoinstall included. */
 	_cleanup_free_ char *pt = d->changes.changed ? post_transaction_cmd(d) : NULL;
-	if (!str_empty(pt)) {
-		info("Running the post_transaction command: %s", pt);
-		int pr = dkms_run_shell(pt, NULL, -1, NULL);
-		if (pr != 0)
-			warn("post_transaction \"%s\" exited with status %d.", pt, pr);
-	}
+	if (!str_empty(pt))
+		run_post_transaction(d, pt);
 	return ret;
 }

@@ -28,9 +28,21 @@ expect_rc 0 kd build opt/1.0 -k "$K" -c "$T/alt.conf"
 [ "$(built_by)" = from-c ] || fail "-c did not read the other dkms.conf"
 
 # --symlink-modules: the installed module is a link into the tree
-post_transaction="touch $T/post-transaction" expect_rc 0 kd install opt/1.0 -k "$K" --symlink-modules
+post_transaction="touch $T/post-transaction; echo said \$kernelver" kd install opt/1.0 -k "$K" --symlink-modules > "$T/out" ||
+    fail "install opt/1.0 --symlink-modules failed"
 [ -e "$T/post-transaction" ] || fail "post_transaction did not run after an install"
+grep -qx "Executing post-transaction command..." "$T/out" || { cat "$T/out"; fail "no post-transaction progress line"; }
+# its output is kept in the dkms tree, with the command and the exit code
+pl=$T/dkms/post_transaction.log
+grep -qx "# command: touch $T/post-transaction; echo said \$kernelver" "$pl" && grep -qx "said $K" "$pl" &&
+    grep -qx "# exit code: 0" "$pl" || { cat "$pl"; fail "post_transaction.log lacks the command, its output or its exit code"; }
 rm "$T/post-transaction"
+# a failing command: reported with its log; the log is made anew
+post_transaction="echo second; exit 3" kd install opt/1.0 -k "$K" --force --symlink-modules > "$T/out" 2>&1 ||
+    { cat "$T/out"; fail "a failing post_transaction failed the install"; }
+grep -q "exited with status 3; its output is in $pl" "$T/out" || { cat "$T/out"; fail "the failing post_transaction is not reported"; }
+! grep -q "said" "$pl" && grep -qx "second" "$pl" && grep -qx "# exit code: 3" "$pl" ||
+    { cat "$pl"; fail "post_transaction.log was not made anew for the second command"; }
 post_transaction="touch $T/post-transaction" expect_rc 0 tdkms status
 [ ! -e "$T/post-transaction" ] || fail "post_transaction ran after a command that changed nothing"
 [ -L "$inst" ] || fail "--symlink-modules installed a copy"
