@@ -20,6 +20,7 @@ struct settings {
 	char *modprobe_on_install;
 	char *sign_file, *mok_signing_key, *mok_certificate;
 	char *sign_strict;     /* "yes": signing that cannot be set up fails the build */
+	char *try_sign_modules; /* newer releases' policy: "false", "not_in_chroot"; else (default) sign */
 	bool per_kernel;       /* a framework file mentions kernelver: see settings_for_kernel() */
 	char *parallel_jobs;   /* "" means unlimited (-j) */
 	char *post_transaction;

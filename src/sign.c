@@ -315,9 +315,44 @@ static void mok_print_enrolment(const char *cert)
 	info("\"dkms check\" tells whether it is enrolled.");
 }
 
+/* Whether this process runs in a chroot: its root is not init's (that
+ * takes root to see), or fakechroot is at work, as newer releases check. */
+static bool running_in_chroot(void)
+{
+	const char *fc = getenv("FAKECHROOT"), *pre = getenv("LD_PRELOAD");
+	if (fc && streq(fc, "true") && getenv("FAKECHROOT_BASE") && pre && strstr(pre, "libfakechroot.so"))
+		return true;
+	struct stat init_root, ours;
+	if (stat("/proc/1/root", &init_root) < 0 || stat("/", &ours) < 0)
+		return false;
+	return init_root.st_dev != ours.st_dev || init_root.st_ino != ours.st_ino;
+}
+
+/* try_sign_modules, newer releases' policy: "false" never signs,
+ * "not_in_chroot" does not sign in a chroot (their default); anything
+ * else, and unset (this program's default, the reference's behaviour),
+ * signs.  False, after the reason, when signing is off. */
+static bool signing_allowed(const struct settings *s)
+{
+	const char *p = s->try_sign_modules ? s->try_sign_modules : "";
+	if (streq(p, "false")) {
+		info("Module signing is disabled by policy, modules won't be signed");
+		return false;
+	}
+	if (streq(p, "not_in_chroot") && running_in_chroot()) {
+		info("Running in chroot, modules won't be signed");
+		return false;
+	}
+	return true;
+}
+
 void sign_prepare(const struct settings *s, const struct kernel_target *t, struct sign_plan *sp)
 {
 	*sp = (struct sign_plan){.strict = sign_strict(s)};
+	if (!signing_allowed(s)) {
+		debug("Not signing for kernel %s: try_sign_modules=\"%s\".", t->release, s->try_sign_modules);
+		return;
+	}
 	const char *sf = t->sign_file;
 	info("Sign command: %s", sf);
 	if (!is_file(sf) || access(sf, X_OK) != 0) {

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/../lib.sh"
 [ -x "$DKMS" ] || skip "dkms binary not found at $DKMS"
 [ "$(id -u)" = 0 ] || skip "building needs root"
-unset sign_file mok_signing_key mok_certificate sign_strict
+unset sign_file mok_signing_key mok_certificate sign_strict try_sign_modules
 K=6.1.0-93-dkmstest
 mkroot "$K"
 mkdir -p "$T/ksrc/include" "$T/keys"
@@ -69,4 +69,24 @@ env sign_file="$T/sign-file" mok_signing_key="$T/keys/mok.key" mok_certificate="
     "$DKMS" --dkmstree "$T/dkms" --sourcetree "$T/src" --installtree "$T/lib/modules" \
     --kernelsourcedir "$T/ksrc" build sg/1.0 -k "$K" --force > "$T/out" 2>&1 || { cat "$T/out"; fail "good signing"; }
 grep -q signed "$ko" || fail "not signed with a good pair"
+
+# try_sign_modules, newer releases' policy: "false" never signs, not even
+# with sign_strict; "not_in_chroot" does not sign in a chroot (fakechroot
+# is how newer releases' own tests make one); "true" and unset sign
+policy_build() {
+    env sign_file="$T/sign-file" mok_signing_key="$T/keys/mok.key" mok_certificate="$T/keys/mok.der" sign_strict=yes \
+        "$@" "$DKMS" --dkmstree "$T/dkms" --sourcetree "$T/src" --installtree "$T/lib/modules" \
+        --kernelsourcedir "$T/ksrc" build sg/1.0 -k "$K" --force > "$T/out" 2>&1 || { cat "$T/out"; fail "policy build $*"; }
+}
+policy_build try_sign_modules=false
+grep -qx "Module signing is disabled by policy, modules won't be signed" "$T/out" || { cat "$T/out"; fail "try_sign_modules=false: no message"; }
+! grep -q signed "$ko" || fail "try_sign_modules=false: the module was signed"
+fake_chroot=(FAKECHROOT=true FAKECHROOT_BASE=/ LD_PRELOAD=libfakechroot.so)
+policy_build try_sign_modules=not_in_chroot "${fake_chroot[@]}"
+grep -qx "Running in chroot, modules won't be signed" "$T/out" || { cat "$T/out"; fail "not_in_chroot in a chroot: no message"; }
+! grep -q signed "$ko" || fail "try_sign_modules=not_in_chroot: signed in a chroot"
+policy_build try_sign_modules=not_in_chroot
+grep -q signed "$ko" || fail "try_sign_modules=not_in_chroot: not signed outside a chroot"
+policy_build try_sign_modules=true "${fake_chroot[@]}"
+grep -q signed "$ko" || fail "try_sign_modules=true: not signed in a chroot"
 echo PASS
