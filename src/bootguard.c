@@ -575,7 +575,8 @@ static void guard_set(const struct settings *s, const struct guard_decision *g, 
 	_cleanup_free_ char *entry = loader_entry(&l, g->ready->kernel);
 	_cleanup_free_ char *cur = NULL;
 	int has = loader_current(&l, &cur);
-	if (active && streq(rec->kernel, g->ready->kernel) && has >= 0 && (has == 0 || !streq(cur, rec->entry))) {
+	if (active && has >= 0 && (has == 0 || !streq(cur, rec->entry))) {
+		/* the user chose since: theirs stands */
 		shout("kernel %s lacks %s; the default boot entry was changed since the guard set it: left as it is.",
 		      g->newest->kernel, g->missing->name);
 	} else if (active && streq(rec->kernel, g->ready->kernel)) {
