@@ -555,7 +555,7 @@ static bool grub_uses_saved(const struct settings *s, const struct guard_decisio
 		return true;
 	shout_why(g);
 	shout("GRUB boots GRUB_DEFAULT=%s (%s), not the saved entry, so the boot guard changed nothing.",
-	      def ? def : "0", file);
+	      def ? def : "(unset: 0)", file);
 	shout("to let it boot kernel %s instead: set GRUB_DEFAULT=saved in %s and run update-grub;", g->ready->kernel,
 	      file);
 	shout("or choose kernel %s in the boot menu.", g->ready->kernel);
@@ -650,8 +650,8 @@ static void guard_restore(const struct settings *s, const struct guard_decision 
 		} else {
 			shout("==================================================================");
 			shout("kernel %s now has the modules this machine needs.", newest);
-			shout("%s's default is back to what it was before kernel %s was chosen (%s %s%s).", l.label,
-			      rec->kernel, loader_what(&l), back ? "=" : "unset", back ? back : "");
+			shout("%s's default is put back as it was before the guard chose kernel %s (%s%s%s).", l.label,
+			      rec->kernel, loader_what(&l), back ? "=" : " unset", back ? back : "");
 			shout("the newest kernel boots by default again.");
 			shout("==================================================================");
 			record_drop(s);
