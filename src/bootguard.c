@@ -562,6 +562,44 @@ static bool grub_uses_saved(const struct settings *s, const struct guard_decisio
 	return false;
 }
 
+/* Sets the default to entry, which boots g->ready, records it and says so;
+ * the default before (cur, when has > 0) is kept unless an earlier run
+ * (active) recorded it already. */
+static void guard_apply(const struct settings *s, const struct guard_decision *g, struct guard_record *rec,
+			bool active, const struct loader *l, const char *entry, int has, const char *cur)
+{
+	int r = loader_set(l, entry);
+	if (r != 0) {
+		shout_why(g);
+		shout("could not set %s's default to kernel %s (%s=%s): %s %s.", l->label, g->ready->kernel,
+		      loader_what(l), entry, l->entries ? "bootctl" : "grub-editenv", r < 0 ? strerror(-r) : "failed");
+		return;
+	}
+	if (!active) {
+		record_free(rec);
+		*rec = (struct guard_record){.previous = xstrdup(has > 0 ? cur : ""), .had_previous = has > 0};
+	}
+	free(rec->loader);
+	free(rec->entry);
+	free(rec->kernel);
+	free(rec->instead_of);
+	rec->loader = xstrdup(l->name);
+	rec->entry = xstrdup(entry);
+	rec->kernel = xstrdup(g->ready->kernel);
+	rec->instead_of = xstrdup(g->newest->kernel);
+	int w = record_save(s, rec);
+	_cleanup_free_ char *undo = loader_command(l, rec->had_previous ? rec->previous : NULL);
+	shout("==================================================================");
+	shout_why(g);
+	shout("%s will now boot kernel %s by default (%s=%s).", l->label, g->ready->kernel, loader_what(l), entry);
+	shout("when %s is installed for kernel %s, dkms sets the default back.", g->missing->name, g->newest->kernel);
+	shout("to boot the newest kernel anyway, undo it: %s", undo);
+	shout("==================================================================");
+	if (w < 0)
+		shout("its record %s/.boot-guard could not be written (%s): dkms will not undo it itself.", s->dkms_tree,
+		      strerror(-w));
+}
+
 /* Boot g->ready by default; rec holds what an earlier run set (active). */
 static void guard_set(const struct settings *s, const struct guard_decision *g, struct guard_record *rec, bool active)
 {
@@ -587,38 +625,7 @@ static void guard_set(const struct settings *s, const struct guard_decision *g, 
 		shout("%s has no entry for kernel %s (%s): nothing changed.", l.label, g->ready->kernel,
 		      l.entries ? l.entries : l.grubcfg);
 	} else if (l.entries || grub_uses_saved(s, g)) {
-		if (!active) {
-			*rec = (struct guard_record){.previous = xstrdup(has > 0 ? cur : ""), .had_previous = has > 0};
-		}
-		int r = loader_set(&l, entry);
-		if (r != 0) {
-			shout_why(g);
-			shout("could not set %s's default to kernel %s (%s=%s): %s %s.", l.label, g->ready->kernel,
-			      loader_what(&l), entry, l.entries ? "bootctl" : "grub-editenv",
-			      r < 0 ? strerror(-r) : "failed");
-		} else {
-			free(rec->loader);
-			free(rec->entry);
-			free(rec->kernel);
-			free(rec->instead_of);
-			rec->loader = xstrdup(l.name);
-			rec->entry = xstrdup(entry);
-			rec->kernel = xstrdup(g->ready->kernel);
-			rec->instead_of = xstrdup(g->newest->kernel);
-			int w = record_save(s, rec);
-			_cleanup_free_ char *undo = loader_command(&l, rec->had_previous ? rec->previous : NULL);
-			shout("==================================================================");
-			shout_why(g);
-			shout("%s will now boot kernel %s by default (%s=%s).", l.label, g->ready->kernel,
-			      loader_what(&l), entry);
-			shout("when %s is installed for kernel %s, dkms sets the default back.", g->missing->name,
-			      g->newest->kernel);
-			shout("to boot the newest kernel anyway, undo it: %s", undo);
-			shout("==================================================================");
-			if (w < 0)
-				shout("its record %s/.boot-guard could not be written (%s): dkms will not undo it itself.",
-				      s->dkms_tree, strerror(-w));
-		}
+		guard_apply(s, g, rec, active, &l, entry, has, cur);
 	}
 	loader_free(&l);
 }
