@@ -201,6 +201,7 @@ grep -qx "kernel=$K1" "$T/dkms/.boot-guard" && grep -qx "had_previous=no" "$T/dk
     fail "$CASE: record: $(cat "$T/dkms/.boot-guard" 2>&1)"
 # the record is no module: status and verify do not see it
 [ "$(kd status)" = "edu/1.0, $K1, $ARCH: installed" ] || fail "$CASE: status: $(kd status)"
+out=$(kd verify 2>&1) || fail "$CASE: verify finds fault with the guard's record: $out"
 
 CASE="grub: still degraded"
 autoinstall "$K2" 11
