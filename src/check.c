@@ -444,13 +444,13 @@ static void module_facts(struct check_ctx *cx, const char *m, const char *v, boo
 
 /* ---- the action ------------------------------------------------------- */
 
-static void check_kernel(struct dkms *d, const char *k, const char *a, const struct hw_devices *devs,
+static void check_kernel(struct dkms *d, const char *k, const char *a, const char *only, const struct hw_devices *devs,
 			 const struct secure_boot *sb, struct check_kernel *ck)
 {
 	const struct kernel_target *t = dkms_target(d, k, a);
 	struct check_ctx cx = {.d = d, .t = t, .devs = devs, .sb = sb, .enforce = signatures_enforced(&d->s, t, sb)};
 	*ck = (struct check_kernel){.kernel = xstrdup(k), .arch = xstrdup(a)};
-	_cleanup_strv_ char **mods = tree_modules(&d->s, d->cli->module);
+	_cleanup_strv_ char **mods = tree_modules(&d->s, only);
 	for (size_t i = 0; mods[i]; i++) {
 		bool installed;
 		_cleanup_free_ char *v = expected_version(d, mods[i], t, &installed);
@@ -476,15 +476,16 @@ static int kernel_arch_newest_first(const void *x, const void *y)
 
 /* The kernels to check, newest first: those given (-k), else every kernel
  * installed, on the arch given (-a), else this machine's. */
-static struct kernel_arch *kernels_to_check(struct dkms *d, size_t *n)
+static struct kernel_arch *kernels_to_check(struct dkms *d, bool all_installed, size_t *n)
 {
 	struct cli *c = d->cli;
-	_cleanup_strv_ char **installed = strv_len(c->kernelver) ? NULL : installed_kernels(&d->s);
+	_cleanup_strv_ char **installed = strv_len(c->kernelver) && !all_installed ? NULL : installed_kernels(&d->s);
 	char *const *ks = installed ? installed : c->kernelver;
 	*n = strv_len(ks);
 	struct kernel_arch *out = xcalloc(*n + 1, sizeof(*out));
 	for (size_t i = 0; i < *n; i++) {
-		const char *a = c->arch && i < strv_len(c->arch) ? c->arch[i] : c->arch && c->arch[0] ? c->arch[0] : NULL;
+		const char *a = all_installed ? NULL
+			: c->arch && i < strv_len(c->arch) ? c->arch[i] : c->arch && c->arch[0] ? c->arch[0] : NULL;
 		out[i] = (struct kernel_arch){.k = xstrdup(ks[i]), .a = xstrdup(str_empty(a) ? d->s.machine : a)};
 	}
 	qsort(out, *n, sizeof(*out), kernel_arch_newest_first);
@@ -503,17 +504,17 @@ static int check_exit_code(const struct check_report *r)
 /* The facts of every kernel, with stderr silenced as status does: the
  * dkms.conf files are read for each kernel, and what is wrong with one
  * is said in the report. */
-static void gather(struct dkms *d, struct check_report *r, const char *sysfs)
+static void gather(struct dkms *d, struct check_report *r, const char *sysfs, bool all_installed)
 {
 	size_t nk = 0;
-	struct kernel_arch *kas = kernels_to_check(d, &nk);
+	struct kernel_arch *kas = kernels_to_check(d, all_installed, &nk);
 	struct hw_devices devs;
 	hw_devices_scan(sysfs, &devs);
 	fflush(stderr);
 	int saved_err = log_silence_stderr();
 	r->kernels = xcalloc(nk + 1, sizeof(*r->kernels));
 	for (size_t i = 0; i < nk && !spawn_interrupted(); i++) {
-		check_kernel(d, kas[i].k, kas[i].a, &devs, &r->sb, &r->kernels[i]);
+		check_kernel(d, kas[i].k, kas[i].a, all_installed ? NULL : d->cli->module, &devs, &r->sb, &r->kernels[i]);
 		r->n++;
 	}
 	log_restore_stderr(saved_err);
@@ -525,19 +526,39 @@ static void gather(struct dkms *d, struct check_report *r, const char *sysfs)
 	hw_devices_free(&devs);
 }
 
-int action_check(struct dkms *d)
+const char *check_sysfs_root(void)
 {
 	/* DKMS_SYSFS_ROOT is for the tests only: a fake sysfs with the
 	 * devices (and firmware/efi) of an imaginary machine */
 	const char *sysfs_env = getenv("DKMS_SYSFS_ROOT");
-	const char *sysfs = str_empty(sysfs_env) ? "/sys" : sysfs_env;
+	return str_empty(sysfs_env) ? "/sys" : sysfs_env;
+}
+
+/* The report of the kernels given with -k (all_installed: of every
+ * kernel installed, whatever -k says). */
+static void check_collect(struct dkms *d, bool all_installed, struct check_report *r)
+{
+	const char *sysfs = check_sysfs_root();
 	/* what bash made of a dkms.conf before serves again (evalcache.h) */
 	d->conf_from_cache = true;
 	_cleanup_free_ char *key = NULL, *cert = NULL;
 	mok_paths(&d->s, dkms_target(d, d->s.current_kernel, d->s.machine), &key, &cert);
-	struct check_report r = {0};
-	sb_probe(sysfs, cert, &r.sb);
-	gather(d, &r, sysfs);
+	*r = (struct check_report){0};
+	sb_probe(sysfs, cert, &r->sb);
+	gather(d, r, sysfs, all_installed);
+}
+
+void check_installed_kernels(struct dkms *d, struct check_report *r)
+{
+	bool from_cache = d->conf_from_cache;
+	check_collect(d, true, r);
+	d->conf_from_cache = from_cache;
+}
+
+int action_check(struct dkms *d)
+{
+	struct check_report r;
+	check_collect(d, false, &r);
 	struct strbuf out = {0};
 	if (d->opt.json)
 		check_report_json(&out, &r);

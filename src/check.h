@@ -79,5 +79,12 @@ void check_report_text(struct strbuf *out, const struct check_report *r, bool co
 /* The report as JSON (docs/check-json.md). */
 void check_report_json(struct strbuf *out, const struct check_report *r);
 
+/* The sysfs the devices are read from: /sys, or $DKMS_SYSFS_ROOT in tests. */
+const char *check_sysfs_root(void);
+/* The facts and verdicts of every kernel installed (as `dkms check` with
+ * no -k), on this machine's arch, newest first. */
+struct dkms;
+void check_installed_kernels(struct dkms *d, struct check_report *r);
+
 void check_module_free(struct check_module *cm);
 void check_report_free(struct check_report *r);

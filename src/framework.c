@@ -20,6 +20,7 @@ const char *const framework_vars[] = {
 	"sign_strict",
 	"artifact_cache", "artifact_cache_size",
 	"build_sandbox",  /* confining builds (sandbox.h) */
+	"boot_guard",     /* the boot guard (bootguard.h) */
 	NULL,
 };
 
@@ -101,6 +102,7 @@ static void settings_defaults(struct settings *s, const char *root)
 		{"mok_certificate", NULL}, {"post_transaction", NULL}, {"sign_strict", NULL},
 		{"artifact_cache", NULL}, {"artifact_cache_size", NULL}, {"build_sandbox", NULL},
 		{"try_sign_modules", NULL},
+		{"boot_guard", NULL},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(envs); i++)
 		envs[i][1] = getenv(envs[i][0]);
@@ -114,6 +116,7 @@ static void settings_defaults(struct settings *s, const char *root)
 	s->artifact_cache_size = xstrdup(envs[7][1] ? envs[7][1] : "2G");
 	s->build_sandbox = xstrdup(envs[8][1] ? envs[8][1] : "");
 	s->try_sign_modules = envs[9][1] ? xstrdup(envs[9][1]) : NULL;
+	s->boot_guard = xstrdup(envs[10][1] ? envs[10][1] : "");
 
 	const char *addon = getenv("ADDON_MODULES_DIR");
 	if (!str_empty(addon)) {
@@ -197,7 +200,7 @@ int settings_load(struct settings *s, const char *root)
 		{"mok_certificate", &s->mok_certificate}, {"parallel_jobs", &s->parallel_jobs},
 		{"post_transaction", &s->post_transaction}, {"sign_strict", &s->sign_strict},
 		{"artifact_cache", &s->artifact_cache}, {"artifact_cache_size", &s->artifact_cache_size},
-		{"build_sandbox", &s->build_sandbox}, {"try_sign_modules", &s->try_sign_modules},
+		{"build_sandbox", &s->build_sandbox}, {"try_sign_modules", &s->try_sign_modules}, {"boot_guard", &s->boot_guard},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
 		const char *v = shvars_scalar(&vars, map[i].name);
@@ -264,6 +267,7 @@ void settings_free(struct settings *s)
 		&s->post_transaction, &s->sign_strict, &s->artifact_cache, &s->artifact_cache_size, &s->build_sandbox,
 		&s->try_sign_modules,
 		&s->running_distribution, &s->addon_modules_dir,
+		&s->boot_guard,
 		&s->weak_modules, &s->current_kernel, &s->current_os, &s->machine,
 		&s->kernel_source_dir, &s->kernel_config,
 	};

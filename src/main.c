@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "actions.h"
+#include "bootguard.h"
 #include "dkms.h"
 #include "log.h"
 #include "tree.h"
@@ -18,6 +19,7 @@ enum {
 	LOCKS = 1 << 2,          /* changes the state tree */
 	NO_ALL = 1 << 3,         /* --all not supported */
 	STATUS_KERNELS = 1 << 4, /* kernels are filters, not defaults */
+	BOOT_GUARD = 1 << 5,     /* the boot guard runs after the commit point (bootguard.h) */
 };
 
 /* The one action table: the parser recognises these names, the usage
@@ -28,11 +30,11 @@ static const struct cli_action actions[] = {
 	{"remove", action_remove, NEEDS_RW_TREE | LOCKS},
 	{"build", action_build, NEEDS_RW_TREE | LOCKS | NO_ALL},
 	{"unbuild", action_unbuild, NEEDS_RW_TREE | LOCKS},
-	{"install", action_install, NEEDS_ROOT | LOCKS | NO_ALL},
+	{"install", action_install, NEEDS_ROOT | LOCKS | NO_ALL | BOOT_GUARD},
 	{"uninstall", action_uninstall, NEEDS_ROOT | LOCKS},
 	{"match", action_match, NEEDS_ROOT | LOCKS},
-	{"autoinstall", action_autoinstall, NEEDS_ROOT | LOCKS},
-	{"kernel_postinst", action_kernel_postinst, NEEDS_ROOT | LOCKS},
+	{"autoinstall", action_autoinstall, NEEDS_ROOT | LOCKS | BOOT_GUARD},
+	{"kernel_postinst", action_kernel_postinst, NEEDS_ROOT | LOCKS | BOOT_GUARD},
 	{"kernel_prerm", action_kernel_prerm, NEEDS_ROOT | LOCKS},
 	{"mktarball", action_mktarball, LOCKS},
 	{"ldtarball", action_ldtarball, LOCKS},
@@ -164,6 +166,9 @@ int main(int argc, char **argv)
 	int cr = dkms_commit(&d);
 	if (!r && cr)
 		r = cr;
+	/* with the modules in place: should the newest kernel boot? */
+	if (act->flags & BOOT_GUARD)
+		boot_guard_run(&d);
 	int sig = spawn_interrupted();
 	if (sig) {
 		error("Interrupted by %s: what was finished stays, what was in progress was undone; run the command again to complete it.",
