@@ -511,3 +511,25 @@ char *path_in_root(const char *root, const char *path)
 	strbuf_release(&done);
 	return r;
 }
+
+char *path_relative(const char *from_dir, const char *to)
+{
+	size_t common = 0;
+	for (size_t i = 0;; i++) {
+		bool end_f = from_dir[i] == '\0' || from_dir[i] == '/';
+		bool end_t = to[i] == '\0' || to[i] == '/';
+		if (end_f && end_t)
+			common = i;
+		if (from_dir[i] != to[i] || !from_dir[i])
+			break;
+	}
+	struct strbuf sb = {0};
+	for (const char *p = from_dir + common; *p; p++)
+		if (*p == '/' && p[1] && p[1] != '/')
+			strbuf_append(&sb, "../");
+	const char *rest = to + common;
+	while (*rest == '/')
+		rest++;
+	strbuf_append(&sb, *rest ? rest : ".");
+	return strbuf_steal(&sb);
+}

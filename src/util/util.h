@@ -69,6 +69,10 @@ bool name_is_plain(const char *name);
  * leaves root.  What does not exist is appended as it is.  root "/" is the
  * running system. */
 char *path_in_root(const char *root, const char *path);
+/* The relative path from directory from_dir to to, both absolute and
+ * without "." or ".." components: a link in from_dir with this target
+ * names to wherever the tree is mounted. */
+char *path_relative(const char *from_dir, const char *to);
 
 /* Files. */
 int read_file(const char *path, char **out, size_t *len);

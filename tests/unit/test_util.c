@@ -79,6 +79,19 @@ static void test_path_in_root(void **state)
 		_cleanup_free_ char *want = xasprintf("%s%s", tmpl, cases[i].want);
 		assert_string_equal(got, want);
 	}
+	struct {
+		const char *from, *to, *want;
+	} rel[] = {
+		{"/r/var/lib/dkms/m/1", "/r/usr/src/m-1", "../../../../../usr/src/m-1"},
+		{"/r/a", "/r/a/b", "b"},
+		{"/r/ab", "/r/a/b", "../a/b"},
+		{"/r/a/", "/r/a", "."},
+		{"/", "/usr/src", "usr/src"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(rel); i++) {
+		_cleanup_free_ char *got = path_relative(rel[i].from, rel[i].to);
+		assert_string_equal(got, rel[i].want);
+	}
 	_cleanup_free_ char *host = path_in_root("/", "/usr/./lib/../src");
 	assert_string_equal(host, "/usr/src");
 	assert_int_equal(rm_rf(tmpl), 0);
