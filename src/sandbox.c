@@ -210,6 +210,8 @@ void sandbox_init(struct sandbox *sb, const struct settings *s)
 		}
 		sb->mode = SANDBOX_REQUIRED;
 		root_grafts(sb, s);
+		/* the root's files name each other by relative paths too */
+		sandbox_show(sb, s->root);
 	}
 	const char *paths[] = {
 		s->dkms_tree, s->source_tree, s->install_tree, s->kernel_dir_base, s->conf_dir,
