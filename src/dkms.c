@@ -162,7 +162,8 @@ const struct kernel_target *dkms_first_target(struct dkms *d)
 int dkms_read_conf(struct dkms *d, const char *m, const char *v, const struct kernel_target *t, const char *file,
 		   const struct module_conf **out)
 {
-	_cleanup_free_ char *deffile = xasprintf("%s/%s/%s/source/dkms.conf", d->s.dkms_tree, m, v);
+	_cleanup_free_ char *srcdir = tree_source_dir(&d->s, m, v);
+	_cleanup_free_ char *deffile = path_join(srcdir, "dkms.conf");
 	if (!file)
 		file = d->opt.conf ? d->opt.conf : deffile;
 	_cleanup_free_ char *key = xasprintf("%s\n%s\n%s\n%s\n%s", m, v, t->release, t->arch, file);

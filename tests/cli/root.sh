@@ -53,7 +53,19 @@ rdkms() {
         shift 2; exec "$@"' _ "$R" "$S" "$DKMS" --root "$R" "$@"
 }
 
+# a module registered by a dkms running inside the root: its source link
+# is absolute, as that system sees it (the host has no /usr/src/old-2.0)
+( T=$R/usr; script_source old 2.0 </dev/null )
+mkdir -p "$R/var/lib/dkms-image/old/2.0/build"
+ln -s /usr/src/old-2.0 "$R/var/lib/dkms-image/old/2.0/source"
+[ -e /usr/src/old-2.0 ] && skip "the host has a /usr/src/old-2.0"
+out=$(rdkms status 2>&1) || fail "status --root: $out"
+[ "$out" = "old/2.0: added" ] || fail "status --root with an absolute source link inside the root: $out"
+out=$(rdkms verify 2>&1) || fail "verify --root with an absolute source link inside the root: $out"
+
 out=$(rdkms add edu/1.0 2>&1) || fail "add edu/1.0 --root: $out"
+[ "$(readlink "$R/var/lib/dkms-image/old/2.0/source")" = ../../../../../usr/src/old-2.0 ] ||
+    fail "the absolute source link of old/2.0 was not made relative: $(readlink "$R/var/lib/dkms-image/old/2.0/source")"
 link=$(readlink "$R/var/lib/dkms-image/edu/1.0/source") || fail "add: no source link in the root's dkms tree (framework.conf's dkms_tree); $out"
 [[ $link != /* ]] || fail "add: the source link is absolute: $link"
 [ "$(cd "$R/var/lib/dkms-image/edu/1.0" && cd "$link" && pwd -P)" = "$(cd "$R/usr/src/edu-1.0" && pwd -P)" ] ||
@@ -85,6 +97,8 @@ out=$(rdkms build edu/1.0 -k $KNEW --force 2>&1) || fail "rebuild for $KNEW: $ou
 out=$(rdkms remove edu/1.0 --all 2>&1) || fail "remove --all --root: $out"
 [ -e "$ko" ] && fail "remove: $ko still there"
 [ -e "$R/var/lib/dkms-image/edu" ] && fail "remove: the root's dkms tree still has edu"
+
+out=$(rdkms remove old/2.0 --all 2>&1) || fail "remove old/2.0 --root: $out"
 
 # bad roots: an error, nothing changed
 expect_rc 1 "$DKMS" --root "$T/nonexistent" status
