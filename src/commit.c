@@ -178,7 +178,10 @@ int dkms_commit(struct dkms *d)
 	 * a command run once after any command that changed installed
 	 * modules, autoinstall included. */
 	_cleanup_free_ char *pt = d->changes.changed ? post_transaction_cmd(d) : NULL;
-	if (!str_empty(pt)) {
+	if (!str_empty(pt) && settings_in_root(&d->s)) {
+		/* the root's command, meant for that system: here it would act on the host */
+		info("Not running the post_transaction command of %s (--root): %s", d->s.root, pt);
+	} else if (!str_empty(pt)) {
 		info("Running the post_transaction command: %s", pt);
 		int pr = dkms_run_shell(pt, NULL, -1, NULL);
 		if (pr != 0)

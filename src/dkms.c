@@ -275,6 +275,13 @@ int run_module_script_in(struct dkms *d, const struct sandbox *sb, const char *k
 {
 	if (str_empty(script))
 		return 0;
+	if (!sb && settings_in_root(&d->s)) {
+		/* unconfined, as root, it would act on the host, not on the root */
+		info_blank();
+		warn("The %s script of %s/%s is not run with --root %s: it is meant to run on that system.", kind, m, v,
+		     d->s.root);
+		return 0;
+	}
 	_cleanup_free_ char *cwd = xasprintf("%s/%s/%s/%s", d->s.dkms_tree, m, v, dir);
 	_cleanup_free_ char *run = path_join(cwd, script);
 	_cleanup_free_ char *first = xstrndup(run, strcspn(run, " "));

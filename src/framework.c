@@ -34,6 +34,7 @@ static void set_path(const struct settings *s, const char *name, char **field, c
 {
 	static const char *const paths[] = {
 		"source_tree", "dkms_tree", "install_tree", "sign_file", "mok_signing_key", "mok_certificate",
+		"artifact_cache",
 	};
 	bool is_path = false;
 	for (size_t i = 0; i < ARRAY_SIZE(paths); i++)

@@ -26,7 +26,8 @@ for k in $KNEW $KOLD; do
     ln -s "/usr/src/linux-headers-$k" "$R/usr/lib/modules/$k/build"
 done
 # the root's framework.conf names a tree as the root sees it
-echo 'dkms_tree="/var/lib/dkms-image"' > "$R/etc/dkms/framework.conf"
+# and a command meant for that system, not for the host
+printf '%s\n' 'dkms_tree="/var/lib/dkms-image"' "post_transaction=\"touch $S/post-transaction-ran\"" > "$R/etc/dkms/framework.conf"
 echo ID=debian > "$R/etc/os-release"   # where modules go: the root's distribution
 export sign_file=/nonexistent TMPDIR=$S
 
@@ -40,7 +41,10 @@ grep -q "in the image" /lib/modules/$k/build/image-marker || { echo "not the ima
 SH
 )
 ko_build_script edu >> "$R/usr/src/edu-1.0/build.sh"
-printf "%s\n" REMAKE_INITRD=yes AUTOINSTALL=yes >> "$R/usr/src/edu-1.0/dkms.conf"
+printf "%s\n" REMAKE_INITRD=yes AUTOINSTALL=yes POST_INSTALL=post.sh >> "$R/usr/src/edu-1.0/dkms.conf"
+# install-time scripts run unconfined, as root: on the host, not in the root
+printf '#!/bin/sh\ntouch %s/post-install-ran\n' "$S" > "$R/usr/src/edu-1.0/post.sh"
+chmod +x "$R/usr/src/edu-1.0/post.sh"
 
 listing() { (cd "$T" && find . -path ./image -prune -o -print | sort; ls -A "$S"); }
 before=$(listing)
@@ -81,6 +85,8 @@ grep -q "updates/dkms/edu.ko" "$R/usr/lib/modules/$KNEW/modules.dep" ||
 grep -q "Not regenerating the initramfs of kernel $KNEW in $R" <<<"$out" ||
     fail "install: no word about the initramfs of the root: $out"
 [ -e "/lib/modules/$(uname -r)/updates/dkms/edu.ko" ] && fail "edu.ko landed in the host's module tree"
+grep -q "post_install script of edu/1.0 is not run with --root" <<<"$out" || fail "install: no word about POST_INSTALL: $out"
+grep -q "Not running the post_transaction command of $R" <<<"$out" || fail "install: no word about post_transaction: $out"
 
 # status: the root's state
 out=$(rdkms status 2>&1) || fail "status --root: $out"
