@@ -6,10 +6,14 @@
 # DIR and a scratch directory for tmp_location: a write outside DIR fails
 # the command.  Checked: the kernel defaults to DIR's newest (not the
 # host's uname -r), autoinstall takes all of DIR's kernels, DIR's
-# framework.conf is read and its paths are DIR's, the source link is
-# relative, the build sees DIR's headers at /usr/src and /lib/modules
-# (the host has other files there), depmod -b runs on DIR, the initramfs
-# is left alone with a message, and bad roots change nothing.
+# framework.conf and os-release are read and the paths are DIR's, the
+# source link is relative (an absolute one made inside DIR is read inside
+# it, then made relative), the build sees DIR's headers at /usr/src and
+# /lib/modules (the host has other files there) and DIR's
+# /usr/lib/linux-kbuild-* (one the host lacks) next to the host's
+# libraries, depmod -b runs on DIR, the initramfs, post_transaction and
+# POST_INSTALL are left alone with a message, and bad roots change
+# nothing.
 . "$(dirname "$0")/../lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root"
 command -v unshare >/dev/null || skip "no unshare"
@@ -25,6 +29,11 @@ for k in $KNEW $KOLD; do
     echo "headers of $k in the image" > "$h/image-marker"
     ln -s "/usr/src/linux-headers-$k" "$R/usr/lib/modules/$k/build"
 done
+# a kbuild directory the host does not have: the build sees it at
+# /usr/lib, next to the host's libraries
+mkdir -p "$R/usr/lib/linux-kbuild-9.9-dkmstest"
+echo "kbuild in the image" > "$R/usr/lib/linux-kbuild-9.9-dkmstest/image-marker"
+[ -e /usr/lib/linux-kbuild-9.9-dkmstest ] && skip "the host has a /usr/lib/linux-kbuild-9.9-dkmstest"
 # the root's framework.conf names a tree as the root sees it
 # and a command meant for that system, not for the host
 printf '%s\n' 'dkms_tree="/var/lib/dkms-image"' "post_transaction=\"touch $S/post-transaction-ran\"" > "$R/etc/dkms/framework.conf"
@@ -38,6 +47,7 @@ export sign_file=/nonexistent TMPDIR=$S
 k=$(uname -r)
 grep -q "in the image" /usr/src/linux-headers-$k/image-marker || { echo "not the image's /usr/src" >&2; exit 1; }
 grep -q "in the image" /lib/modules/$k/build/image-marker || { echo "not the image's /lib/modules" >&2; exit 1; }
+grep -q "in the image" /usr/lib/linux-kbuild-9.9-dkmstest/image-marker || { echo "not the image's kbuild" >&2; exit 1; }
 SH
 )
 ko_build_script edu >> "$R/usr/src/edu-1.0/build.sh"
