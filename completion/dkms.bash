@@ -3,8 +3,20 @@
 # the dkms tree, and the kernels that have a module directory.
 # Installed as /usr/share/bash-completion/completions/dkms.
 
+# The root of the system the command line works on (--root), "" for the
+# running one.
+_dkms_root() {
+    local i
+    for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
+        case ${COMP_WORDS[i]} in
+            --root=*) echo "${COMP_WORDS[i]#--root=}"; return ;;
+            --root) echo "${COMP_WORDS[i + 1]}"; return ;;
+        esac
+    done
+}
+
 # The dkms tree of the command line being completed (--dkmstree), else
-# the default.
+# the default, in the --root given.
 _dkms_tree() {
     local i
     for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
@@ -13,7 +25,7 @@ _dkms_tree() {
             --dkmstree) echo "${COMP_WORDS[i + 1]}"; return ;;
         esac
     done
-    echo /var/lib/dkms
+    echo "$(_dkms_root)/var/lib/dkms"
 }
 
 _dkms_installtree() {
@@ -24,7 +36,7 @@ _dkms_installtree() {
             --installtree) echo "${COMP_WORDS[i + 1]}"; return ;;
         esac
     done
-    echo /lib/modules
+    echo "$(_dkms_root)/lib/modules"
 }
 
 # name/version of every registered module
@@ -60,6 +72,8 @@ _dkms() {
             mapfile -t COMPREPLY < <(compgen -W "$(_dkms_modules)" -- "$cur"); return ;;
         -c|--config|--archive|--dkmstree|--sourcetree|--installtree|--kernelsourcedir)
             mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
+        --root)
+            mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
     esac
     for ((i = 1; i < COMP_CWORD; i++)); do
         grep -qx -- "${COMP_WORDS[i]}" <<<"$actions" && have_action=1

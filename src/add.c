@@ -115,9 +115,12 @@ int do_add(struct dkms *d, const char *m, const char *v, const struct kernel_tar
 	_cleanup_free_ char *mv = tree_mv_dir(s, m, v);
 	_cleanup_free_ char *build = path_join(mv, "build");
 	_cleanup_free_ char *source = path_join(mv, "source");
-	info("Creating symlink %s -> %s", source, srcdir);
+	/* in another system's root (--root), a relative link: it names the
+	 * source from the host now and from that system once it runs */
+	_cleanup_free_ char *target = settings_in_root(s) ? path_relative(mv, srcdir) : xstrdup(srcdir);
+	info("Creating symlink %s -> %s", source, target);
 	fault_point("add:before-link");
-	if ((r = mkdir_p(build, 0755)) < 0 || (r = symlink_atomic(srcdir, source)) < 0) {
+	if ((r = mkdir_p(build, 0755)) < 0 || (r = symlink_atomic(target, source)) < 0) {
 		error("Could not add %s/%s to %s: %s", m, v, s->dkms_tree, strerror(-r));
 		return EX_FAILED;
 	}

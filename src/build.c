@@ -275,7 +275,7 @@ static int build_preflight(struct build *b)
 		      b->base, b->m, why ? " (" : "", why ? why : "", why ? ")" : "");
 		return EX_EXCLUDED;
 	}
-	_cleanup_free_ char *source_dir = xasprintf("%s/%s/%s/source", s->dkms_tree, b->m, b->v);
+	_cleanup_free_ char *source_dir = tree_source_dir(s, b->m, b->v);
 	_cleanup_strv_ char **src_entries = dir_list(source_dir);
 	if (strv_len(src_entries) < 2) {
 		error("The directory %s does not appear to have module source located within it.\nBuild halted.",
@@ -303,7 +303,7 @@ static int build_preflight(struct build *b)
 /* A fresh copy of the source with the kernel's patches applied. */
 static int prepare_source(struct build *b)
 {
-	_cleanup_free_ char *source_dir = xasprintf("%s/%s/%s/source", b->d->s.dkms_tree, b->m, b->v);
+	_cleanup_free_ char *source_dir = tree_source_dir(&b->d->s, b->m, b->v);
 	rm_rf(b->build_dir);
 	int r = copy_tree(source_dir, b->build_dir);
 	fault_point("build:copied");
@@ -479,7 +479,7 @@ static bool from_cache(struct build *b, struct artifact_key *key)
 	const char *cache = b->d->s.artifact_cache;
 	if (str_empty(cache))
 		return false;
-	_cleanup_free_ char *source_dir = xasprintf("%s/%s/%s/source", b->d->s.dkms_tree, b->m, b->v);
+	_cleanup_free_ char *source_dir = tree_source_dir(&b->d->s, b->m, b->v);
 	if (artifact_key(key, source_dir, b->mc, b->mc->make_command, b->env_make, b->t) < 0)
 		return false;
 	if (artifact_fetch(cache, key, b->mc, b->t, b->build_dir) < 0) {

@@ -406,8 +406,8 @@ static bool failed_facts(struct check_ctx *cx, struct check_module *cm)
 		cm->log = TAKE_PTR(f.log);
 	cm->failed_at = failure_time_text(f.time);
 	/* what it was built from then, against what is there now */
-	_cleanup_free_ char *conf = xasprintf("%s/%s/%s/source/dkms.conf", s->dkms_tree, cm->name, cm->version);
-	_cleanup_free_ char *source = xasprintf("%s/%s/%s/source", s->dkms_tree, cm->name, cm->version);
+	_cleanup_free_ char *source = tree_source_dir(s, cm->name, cm->version);
+	_cleanup_free_ char *conf = path_join(source, "dkms.conf");
 	_cleanup_free_ char *conf_now = f.conf_sha256 ? file_sha256(conf) : NULL;
 	_cleanup_free_ char *source_now = f.source_sha256 ? source_digest(source) : NULL;
 	cm->stale = (conf_now && !streq(conf_now, f.conf_sha256)) || (source_now && !streq(source_now, f.source_sha256));

@@ -66,6 +66,7 @@ static const struct cli_option options[] = {
 	OPTION_FLAG("--json", 0, json, "status, verify, check: print JSON"),
 	OPTION_FLAG("--repair", 0, repair, "verify: fix what needs no rebuild"),
 	OPTION_FLAG("--rpm_safe_upgrade", 0, rpm_safe_upgrade, "keep the module across an rpm upgrade"),
+	OPTION_STRING("--root", 0, 0, root, "dir", "work on the system whose root directory is dir"),
 	OPTION_STRING("--dkmstree", 0, PREFIX, dkms_tree, "path", "the DKMS tree"),
 	OPTION_STRING("--sourcetree", 0, PREFIX, source_tree, "path", "where module sources are"),
 	OPTION_STRING("--installtree", 0, PREFIX, install_tree, "path", "where kernels' modules are installed"),
@@ -382,7 +383,7 @@ void cli_free(struct cli *c)
 	char **fields[] = {
 		&c->module, &c->module_version, &c->template_kernel, &c->conf,
 		&c->kernel_config, &c->archive, &c->kernel_source_dir, &c->dkms_tree,
-		&c->source_tree, &c->install_tree, &c->jobs, &c->try_source_tree,
+		&c->source_tree, &c->install_tree, &c->jobs, &c->try_source_tree, &c->root,
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
 		free(*fields[i]);

@@ -51,6 +51,7 @@ struct cli {
 	char **arch;      /* -a or the /arch of -k, in order */
 	char *template_kernel, *conf, *kernel_config, *archive, *kernel_source_dir;
 	char *dkms_tree, *source_tree, *install_tree;
+	char *root;       /* --root: the system worked on, when not the running one */
 	char *jobs;       /* -j; NULL when not given */
 	char **directives;
 	char *try_source_tree;

@@ -67,6 +67,15 @@ static char **depmod_argv(const struct settings *s, const char *k)
 		strv_pushdup(&argv, "-b");
 		strv_push(&argv, xstrndup(it, len - strlen("/lib/modules")));
 	}
+	/* --root: the root's depmod configuration, not the host's */
+	static const char *const conf_dirs[] = {"/etc/depmod.d", "/run/depmod.d", "/usr/local/lib/depmod.d", "/lib/depmod.d"};
+	for (size_t i = 0; settings_in_root(s) && i < ARRAY_SIZE(conf_dirs); i++) {
+		_cleanup_free_ char *dir = settings_root_path(s, conf_dirs[i]);
+		if (is_dir(dir)) {
+			strv_pushdup(&argv, "-C");
+			strv_pushdup(&argv, dir);
+		}
+	}
 	_cleanup_free_ char *sysmap = xasprintf("%s/System.map-%s", s->boot_dir, k);
 	if (is_file(sysmap)) {
 		strv_pushdup(&argv, "-F");
@@ -208,7 +217,11 @@ int dkms_commit(struct dkms *d)
 	 * a command run once after any command that changed installed
 	 * modules, autoinstall included. */
 	_cleanup_free_ char *pt = d->changes.changed ? post_transaction_cmd(d) : NULL;
-	if (!str_empty(pt))
+	if (!str_empty(pt) && settings_in_root(&d->s)) {
+		/* the root's command, meant for that system: here it would act on the host */
+		info("Not running the post_transaction command of %s (--root): %s", d->s.root, pt);
+	} else if (!str_empty(pt)) {
 		run_post_transaction(d, pt);
+	}
 	return ret;
 }

@@ -2,11 +2,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "kernel.h"
 #include "log.h"
 #include "sandbox.h"
 #include "tree.h"
@@ -19,10 +21,64 @@ static void replace(char **field, const char *value)
 	*field = xstrdup(value);
 }
 
+/* The kernels installed in the tree: directories of install_tree that
+ * hold a kernel's modules or its build link, not only ours. */
+static bool is_kernel_dir(const char *dir)
+{
+	static const char *const marks[] = {"modules.order", "modules.dep", "kernel", "build"};
+	for (size_t i = 0; i < ARRAY_SIZE(marks); i++) {
+		_cleanup_free_ char *p = path_join(dir, marks[i]);
+		if (path_exists(p) || is_symlink(p))
+			return true;
+	}
+	return false;
+}
+
+char **dkms_installed_kernels(const struct settings *s)
+{
+	char **out = xcalloc(1, sizeof(char *));
+	_cleanup_strv_ char **names = dir_list(s->install_tree);
+	for (size_t i = 0; names && names[i]; i++) {
+		_cleanup_free_ char *dir = path_join(s->install_tree, names[i]);
+		if (name_is_plain(names[i]) && is_dir(dir) && is_kernel_dir(dir))
+			strv_pushdup(&out, names[i]);
+	}
+	return out;
+}
+
+/* --root: the system worked on does not run, so its "running kernel" is
+ * its newest installed one ("" when it has none: -k is then needed). */
+static char *root_default_kernel(const struct settings *s)
+{
+	_cleanup_strv_ char **ks = dkms_installed_kernels(s);
+	const char *best = NULL;
+	for (size_t i = 0; ks[i]; i++)
+		if (!best || kernel_version_cmp(ks[i], best) > 0)
+			best = ks[i];
+	return xstrdup(best ? best : "");
+}
+
+/* --root DIR, as a canonical directory; NULL (said) when unusable. */
+static char *root_dir(const char *arg)
+{
+	if (str_empty(arg))
+		return xstrdup("/");
+	char *real = realpath(arg, NULL);
+	if (!real || !is_dir(real)) {
+		error("--root %s: %s.", arg, real ? "not a directory" : strerror(errno));
+		free(real);
+		return NULL;
+	}
+	return real;
+}
+
 int dkms_init(struct dkms *d, struct cli *c)
 {
 	*d = (struct dkms){.cli = c};
-	int r = settings_load(&d->s, "/");
+	_cleanup_free_ char *root = root_dir(c->root);
+	if (!root)
+		return EX_FAILED;
+	int r = settings_load(&d->s, root);
 	if (r < 0) {
 		error("Could not read the framework configuration: %s", strerror(-r));
 		return EX_FAILED;
@@ -44,6 +100,13 @@ int dkms_init(struct dkms *d, struct cli *c)
 		replace(&s->symlink_modules, "true");
 	if (c->verbose || !str_empty(s->verbose))
 		log_set_verbose(true);
+	if (settings_in_root(s)) {
+		free(s->current_kernel);
+		s->current_kernel = root_default_kernel(s);
+		debug("Working on the system in %s: dkms tree %s, source tree %s, install tree %s, default kernel %s.",
+		      s->root, s->dkms_tree, s->source_tree, s->install_tree,
+		      *s->current_kernel ? s->current_kernel : "(none)");
+	}
 	d->opt = (struct run_opts){
 		.force = c->force, .force_version_override = c->force_version_override,
 		.no_depmod = c->no_depmod, .no_initrd = c->no_initrd,
@@ -99,7 +162,8 @@ const struct kernel_target *dkms_first_target(struct dkms *d)
 int dkms_read_conf(struct dkms *d, const char *m, const char *v, const struct kernel_target *t, const char *file,
 		   const struct module_conf **out)
 {
-	_cleanup_free_ char *deffile = xasprintf("%s/%s/%s/source/dkms.conf", d->s.dkms_tree, m, v);
+	_cleanup_free_ char *srcdir = tree_source_dir(&d->s, m, v);
+	_cleanup_free_ char *deffile = path_join(srcdir, "dkms.conf");
 	if (!file)
 		file = d->opt.conf ? d->opt.conf : deffile;
 	_cleanup_free_ char *key = xasprintf("%s\n%s\n%s\n%s\n%s", m, v, t->release, t->arch, file);
@@ -219,6 +283,13 @@ int run_module_script_in(struct dkms *d, const struct sandbox *sb, const char *k
 {
 	if (str_empty(script))
 		return 0;
+	if (!sb && settings_in_root(&d->s)) {
+		/* unconfined, as root, it would act on the host, not on the root */
+		info_blank();
+		warn("The %s script of %s/%s is not run with --root %s: it is meant to run on that system.", kind, m, v,
+		     d->s.root);
+		return 0;
+	}
 	_cleanup_free_ char *cwd = xasprintf("%s/%s/%s/%s", d->s.dkms_tree, m, v, dir);
 	_cleanup_free_ char *run = path_join(cwd, script);
 	_cleanup_free_ char *first = xstrndup(run, strcspn(run, " "));
@@ -279,6 +350,34 @@ static void sweep_dead_runs(const struct settings *s)
 	}
 }
 
+/* A source link made inside the root by a dkms running there names the
+ * source as that system sees it (/usr/src/m-v), which from the host would
+ * be the host's: it becomes the relative link that names the same source
+ * from both. */
+static void root_relative_source_links(const struct settings *s)
+{
+	_cleanup_strv_ char **mods = dir_list(s->dkms_tree);
+	for (size_t i = 0; mods && mods[i]; i++) {
+		_cleanup_free_ char *mdir = path_join(s->dkms_tree, mods[i]);
+		_cleanup_strv_ char **vers = is_symlink(mdir) ? NULL : dir_list(mdir);
+		for (size_t j = 0; vers && vers[j]; j++) {
+			_cleanup_free_ char *mv = path_join(mdir, vers[j]);
+			_cleanup_free_ char *link = path_join(mv, "source");
+			char target[PATH_MAX];
+			ssize_t n = readlink(link, target, sizeof(target) - 1);
+			if (n <= 0 || (target[n] = '\0', target[0] != '/'))
+				continue;
+			_cleanup_free_ char *inside = settings_root_path(s, target);
+			_cleanup_free_ char *rel = path_relative(mv, inside);
+			int r = symlink_atomic(rel, link);
+			if (r < 0)
+				warn("Could not make %s relative (-> %s): %s", link, rel, strerror(-r));
+			else
+				debug("%s -> %s, inside %s, is now -> %s.", link, target, s->root, rel);
+		}
+	}
+}
+
 int dkms_lock(struct dkms *d)
 {
 	if (d->lock_fd > 0)
@@ -308,5 +407,7 @@ int dkms_lock(struct dkms *d)
 	}
 	d->lock_fd = fd;
 	sweep_dead_runs(&d->s);
+	if (settings_in_root(&d->s))
+		root_relative_source_links(&d->s);
 	return 0;
 }

@@ -51,6 +51,9 @@ struct dkms {
 /* Loads the settings and merges the command line into them.  Returns 0,
  * or an exit code after a message. */
 int dkms_init(struct dkms *d, struct cli *c);
+/* The kernels installed in the install tree (directories holding a
+ * kernel's modules or build link), sorted by name. */
+char **dkms_installed_kernels(const struct settings *s);
 void dkms_free(struct dkms *d);
 
 /* The kernel target for k on a, resolved on first use. */

@@ -13,6 +13,7 @@
 #include "build.h"
 #include "digest.h"
 #include "log.h"
+#include "tree.h"
 #include "util/staged.h"
 
 #define FAILURES_DIR "failures"
@@ -182,8 +183,8 @@ int failure_record(const struct settings *s, const char *m, const char *v, const
 	_cleanup_free_ char *dir = xasprintf("%s/%s/%s/" FAILURES_DIR, s->dkms_tree, m, v);
 	_cleanup_free_ char *path = record_path(s, m, v, t->release, t->arch);
 	_cleanup_free_ char *log_copy = xasprintf("%s" LOG_SUFFIX, path);
-	_cleanup_free_ char *conf = xasprintf("%s/%s/%s/source/dkms.conf", s->dkms_tree, m, v);
-	_cleanup_free_ char *source = xasprintf("%s/%s/%s/source", s->dkms_tree, m, v);
+	_cleanup_free_ char *source = tree_source_dir(s, m, v);
+	_cleanup_free_ char *conf = path_join(source, "dkms.conf");
 	int r = mkdir_p(dir, 0755);
 	bool kept = r == 0 && log && keep_log(log, log_copy) == 0;
 	if (!kept)

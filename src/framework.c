@@ -30,6 +30,25 @@ static void set(char **field, const char *value)
 	*field = xstrdup(value);
 }
 
+/* A value of a framework file: in a root's files, the paths are that
+ * root's (tmp_location excepted: scratch space is the host's). */
+static void set_path(const struct settings *s, const char *name, char **field, const char *value)
+{
+	static const char *const paths[] = {
+		"source_tree", "dkms_tree", "install_tree", "sign_file", "mok_signing_key", "mok_certificate",
+		"artifact_cache",
+	};
+	bool is_path = false;
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
+		is_path |= streq(name, paths[i]);
+	if (is_path && settings_in_root(s) && value[0] == '/') {
+		free(*field);
+		*field = settings_root_path(s, value);
+	} else {
+		set(field, value);
+	}
+}
+
 /* The value of KEY= in os-release text, unquoted; NULL if absent. */
 static char *os_release_value(const char *text, const char *key)
 {
@@ -71,6 +90,31 @@ char *distro_from_os_release(const char *text)
 	return id ? TAKE_PTR(id) : xstrdup("unknown");
 }
 
+bool settings_in_root(const struct settings *s)
+{
+	return s->root && !streq(s->root, "/");
+}
+
+char *settings_root_path(const struct settings *s, const char *path)
+{
+	if (!settings_in_root(s))
+		return xstrdup(path);
+	size_t n = strlen(s->root);
+	if (strncmp(path, s->root, n) == 0 && (path[n] == '/' || path[n] == '\0'))
+		path += n; /* a host path inside the root already */
+	return path_in_root(s->root, path);
+}
+
+/* path as the root sees it: a path inside the root loses the root's
+ * prefix; others are left as they are. */
+static char *root_view(const struct settings *s, const char *path)
+{
+	size_t n = strlen(s->root);
+	if (!settings_in_root(s) || strncmp(path, s->root, n) != 0 || (path[n] != '/' && path[n] != '\0'))
+		return xstrdup(path);
+	return xstrdup(path[n] ? path + n : "/");
+}
+
 /* The built-in defaults and what the environment sets. */
 static void settings_defaults(struct settings *s, const char *root)
 {
@@ -78,13 +122,13 @@ static void settings_defaults(struct settings *s, const char *root)
 	uname(&u);
 	*s = (struct settings){0};
 	s->root = xstrdup(root ? root : "/");
-	s->conf_dir = path_join(s->root, "etc/dkms");
-	s->dkms_tree = path_join(s->root, "var/lib/dkms");
-	s->source_tree = path_join(s->root, "usr/src");
-	s->install_tree = path_join(s->root, "lib/modules");
-	s->kernel_dir_base = path_join(s->root, "lib/modules");
+	s->conf_dir = settings_root_path(s, "/etc/dkms");
+	s->dkms_tree = settings_root_path(s, "/var/lib/dkms");
+	s->source_tree = settings_root_path(s, "/usr/src");
+	s->install_tree = settings_root_path(s, "/lib/modules");
+	s->kernel_dir_base = settings_root_path(s, "/lib/modules");
 	const char *boot = getenv("DKMS_BOOT_DIR");
-	s->boot_dir = str_empty(boot) ? path_join(s->root, "boot") : xstrdup(boot);
+	s->boot_dir = str_empty(boot) ? settings_root_path(s, "/boot") : xstrdup(boot);
 	const char *tmp = getenv("TMPDIR");
 	s->tmp_location = xstrdup(str_empty(tmp) ? "/tmp" : tmp);
 	s->verbose = xstrdup("");
@@ -122,7 +166,7 @@ static void settings_defaults(struct settings *s, const char *root)
 	if (!str_empty(addon)) {
 		s->addon_modules_dir = xstrdup(addon);
 	} else {
-		_cleanup_free_ char *osr = path_join(s->root, "etc/os-release");
+		_cleanup_free_ char *osr = settings_root_path(s, "/etc/os-release");
 		_cleanup_free_ char *text = NULL;
 		if (read_file(osr, &text, NULL) == 0)
 			s->running_distribution = distro_from_os_release(text);
@@ -147,13 +191,17 @@ static char **framework_files(const struct settings *s)
 	return files;
 }
 
-/* The trees as shell variables, set before the files are sourced. */
+/* The trees as shell variables, set before the files are sourced; a
+ * root's files see them as that root does. */
 static char **framework_assign(const struct settings *s)
 {
 	char **assign = NULL;
-	strv_push(&assign, xasprintf("dkms_tree=%s", s->dkms_tree));
-	strv_push(&assign, xasprintf("source_tree=%s", s->source_tree));
-	strv_push(&assign, xasprintf("install_tree=%s", s->install_tree));
+	_cleanup_free_ char *dt = root_view(s, s->dkms_tree);
+	_cleanup_free_ char *st = root_view(s, s->source_tree);
+	_cleanup_free_ char *it = root_view(s, s->install_tree);
+	strv_push(&assign, xasprintf("dkms_tree=%s", dt));
+	strv_push(&assign, xasprintf("source_tree=%s", st));
+	strv_push(&assign, xasprintf("install_tree=%s", it));
 	strv_push(&assign, xasprintf("tmp_location=%s", s->tmp_location));
 	return assign;
 }
@@ -205,7 +253,7 @@ int settings_load(struct settings *s, const char *root)
 	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
 		const char *v = shvars_scalar(&vars, map[i].name);
 		if (v)
-			set(map[i].field, v);
+			set_path(s, map[i].name, map[i].field, v);
 	}
 	shvars_free(&vars);
 	return 0;
@@ -242,7 +290,7 @@ int settings_for_kernel(const struct settings *s, const char *k, const char *a, 
 	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
 		const char *v = shvars_scalar(&vars, names[i]);
 		if (v)
-			set(fields[i], v);
+			set_path(s, names[i], fields[i], v);
 	}
 	shvars_free(&vars);
 	return 0;

@@ -6,7 +6,7 @@
 #include "util/util.h"
 
 struct settings {
-	char *root;            /* "/" normally; the prefix of the files below */
+	char *root;            /* "/", or --root: where the paths below are looked up */
 	char *conf_dir;        /* <root>/etc/dkms */
 	char *dkms_tree;       /* /var/lib/dkms */
 	char *source_tree;     /* /usr/src */
@@ -39,7 +39,17 @@ struct settings {
 	char *kernel_config;     /* --config: the .config of every kernel */
 };
 
-/* Defaults, then framework.conf files under root.  Returns 0 or -errno. */
+/* Working on another system's root (--root): every path of that system
+ * is looked up inside it (path_in_root). */
+bool settings_in_root(const struct settings *s);
+/* path (absolute, as the system worked on sees it, or a host path inside
+ * its root) on the host: itself for the running system; for --root, its
+ * links followed inside the root.  Caller frees. */
+char *settings_root_path(const struct settings *s, const char *path);
+
+/* Defaults, then framework.conf files under root (the running system:
+ * "/").  In a root's framework files, the paths are that root's, and the
+ * trees are given to them as it sees them.  Returns 0 or -errno. */
 int settings_load(struct settings *s, const char *root);
 void settings_free(struct settings *s);
 

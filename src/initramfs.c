@@ -127,6 +127,16 @@ static bool install_tree_is_system(const struct settings *s)
 int initramfs_regenerate(const struct settings *s, const char *k)
 {
 	struct initramfs_plan p;
+	if (settings_in_root(s)) {
+		/* its tool, its configuration and its hooks are the root's, run
+		 * as that system: not from here */
+		_cleanup_free_ char *tool = find_tool(s);
+		_cleanup_free_ char *base = tool ? xstrdup(tool + strlen(s->root)) : NULL;
+		info("Not regenerating the initramfs of kernel %s in %s (--root): %s%s%s%s", k, s->root,
+		     base ? "run its tool there, e.g. chroot " : "it has no update-initramfs, dracut or mkinitcpio.",
+		     base ? s->root : "", base ? " " : "", base ? base : "");
+		return 0;
+	}
 	if (!tool_override() && !install_tree_is_system(s)) {
 		info("Not regenerating the initramfs of kernel %s: the install tree %s is not the system's.", k,
 		     s->install_tree);

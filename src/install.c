@@ -320,6 +320,10 @@ static int commit_install(struct install *in)
 static void load_installed_modules(struct dkms *d, const struct module_conf *mc, const char *k)
 {
 	const struct settings *s = &d->s;
+	if (settings_in_root(s)) {
+		info("Not loading the modules (--modprobe-on-install): the system in %s is not running.", s->root);
+		return;
+	}
 	if (!streq(k, s->current_kernel)) {
 		info("Not loading the modules (--modprobe-on-install): kernel %s is not the running kernel %s.", k,
 		     s->current_kernel);

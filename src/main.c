@@ -45,11 +45,30 @@ static const struct cli_action actions[] = {
 	{"check", action_check, STATUS_KERNELS | NO_ALL},
 };
 
+/* No kernel given with --root: autoinstall works on every kernel of the
+ * root, other actions on its newest (there is no running kernel). */
+static int root_default_kernels(struct dkms *d, const struct cli_action *act)
+{
+	struct cli *c = d->cli;
+	if (streq(act->name, "autoinstall")) {
+		_cleanup_strv_ char **ks = dkms_installed_kernels(&d->s);
+		for (size_t i = 0; ks[i]; i++)
+			strv_pushdup(&c->kernelver, ks[i]);
+	} else if (*d->s.current_kernel) {
+		strv_pushdup(&c->kernelver, d->s.current_kernel);
+	}
+	if (c->kernelver[0])
+		return 0;
+	error("No kernel is installed in %s (--root %s): name one with -k.", d->s.install_tree, d->s.root);
+	return EX_FAILED;
+}
+
 /* The reference's setup_kernels_arches: --all means every kernel the
  * module is built for; no kernel means the running one; one arch applies
  * to all kernels. */
-static void setup_kernels_arches(struct dkms *d, bool status)
+static int setup_kernels_arches(struct dkms *d, const struct cli_action *act)
 {
+	bool status = act->flags & STATUS_KERNELS;
 	struct cli *c = d->cli;
 	if (c->all && !status && !str_empty(c->module) && !str_empty(c->module_version)) {
 		_cleanup_strv_ char **kas = tree_kernel_arches(&d->s, c->module, c->module_version, NULL, NULL);
@@ -65,17 +84,23 @@ static void setup_kernels_arches(struct dkms *d, bool status)
 		}
 	}
 	if (status)
-		return;
+		return 0;
 	if (!c->kernelver)
 		c->kernelver = xcalloc(1, sizeof(char *));
 	if (!c->arch)
 		c->arch = xcalloc(1, sizeof(char *));
-	if (!c->kernelver[0] && !c->all)
+	if (!c->kernelver[0] && !c->all && settings_in_root(&d->s)) {
+		int r = root_default_kernels(d, act);
+		if (r)
+			return r;
+	} else if (!c->kernelver[0] && !c->all) {
 		strv_pushdup(&c->kernelver, d->s.current_kernel);
+	}
 	if (!c->arch[0])
 		strv_pushdup(&c->arch, d->s.machine);
 	while (strv_len(c->arch) < strv_len(c->kernelver))
 		strv_pushdup(&c->arch, c->arch[0]);
+	return 0;
 }
 
 /* The command line: parsed (no side effects), then its positional
@@ -107,6 +132,9 @@ static int check_action(struct dkms *d, const struct cli_action *act)
 		error("You must be root to use this command.");
 		return EX_FAILED;
 	}
+	/* a root being prepared may have no dkms tree yet */
+	if ((act->flags & NEEDS_RW_TREE) && settings_in_root(&d->s) && !path_exists(d->s.dkms_tree))
+		mkdir_p(d->s.dkms_tree, 0755);
 	if ((act->flags & NEEDS_RW_TREE) && access(d->s.dkms_tree, W_OK) != 0) {
 		error("No write access to DKMS tree at %s", d->s.dkms_tree);
 		return EX_FAILED;
@@ -155,8 +183,9 @@ int main(int argc, char **argv)
 		r = 0;
 		goto out;
 	}
-	setup_kernels_arches(&d, act->flags & STATUS_KERNELS);
-	r = dkms_check_kernel_args(&d);
+	r = setup_kernels_arches(&d, act);
+	if (!r)
+		r = dkms_check_kernel_args(&d);
 	if (!r)
 		r = check_action(&d, act);
 	if (r)

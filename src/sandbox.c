@@ -64,7 +64,7 @@ static char **confined_argv(const struct sandbox *sb, const char *cwd, char *con
 
 /* What the first use found: the programs, or why there is no sandbox. */
 static struct {
-	bool tried, works, warned, warned_value;
+	bool tried, works, warned, warned_value, warned_root;
 	bool as_root;  /* the command becomes nobody; else it keeps its user */
 	char *bwrap, *setpriv;
 	char *why_not;
@@ -169,12 +169,49 @@ void sandbox_show(struct sandbox *sb, const char *path)
 		strv_pushdup(&sb->visible, real);
 }
 
+static void graft(struct sandbox *sb, const char *src, const char *dest)
+{
+	strv_pushdup(&sb->grafts, src);
+	strv_pushdup(&sb->grafts, dest);
+}
+
+/* The root's directories that kernel headers name by absolute path, at
+ * those paths (see sandbox_init in sandbox.h). */
+static void root_grafts(struct sandbox *sb, const struct settings *s)
+{
+	_cleanup_free_ char *src = path_in_root(s->root, "/usr/src");
+	graft(sb, src, "/usr/src");
+	_cleanup_free_ char *host_modules = realpath("/lib/modules", NULL);
+	graft(sb, s->kernel_dir_base, host_modules ? host_modules : "/lib/modules");
+	_cleanup_free_ char *lib = path_in_root(s->root, "/usr/lib");
+	_cleanup_free_ char *host_lib = realpath("/usr/lib", NULL);
+	_cleanup_strv_ char **names = dir_list(lib);
+	for (size_t i = 0; host_lib && names && names[i]; i++) {
+		if (!startswith(names[i], "linux-kbuild-"))
+			continue;
+		_cleanup_free_ char *from = path_join(lib, names[i]);
+		_cleanup_free_ char *to = path_join(host_lib, names[i]);
+		graft(sb, from, to);
+	}
+}
+
 void sandbox_init(struct sandbox *sb, const struct settings *s)
 {
 	*sb = (struct sandbox){0};
 	if (sandbox_mode_parse(s->build_sandbox, &sb->mode) < 0 && !probe.warned_value) {
 		probe.warned_value = true;
 		warn("build_sandbox=\"%s\" is none of yes, no or auto: taken as auto.", s->build_sandbox);
+	}
+	if (settings_in_root(s)) {
+		if (sb->mode == SANDBOX_OFF && !probe.warned_root) {
+			probe.warned_root = true;
+			warn("build_sandbox=\"%s\" is not followed with --root: builds need the sandbox to see the kernel headers of %s.",
+			     s->build_sandbox, s->root);
+		}
+		sb->mode = SANDBOX_REQUIRED;
+		root_grafts(sb, s);
+		/* the root's files name each other by relative paths too */
+		sandbox_show(sb, s->root);
 	}
 	const char *paths[] = {
 		s->dkms_tree, s->source_tree, s->install_tree, s->kernel_dir_base, s->conf_dir,
@@ -196,6 +233,7 @@ void sandbox_free(struct sandbox *sb)
 {
 	free(sb->writable);
 	strv_free(sb->visible);
+	strv_free(sb->grafts);
 	*sb = (struct sandbox){0};
 }
 
@@ -320,6 +358,52 @@ static void add_binds(char ***argv, const struct sandbox *sb, const char *cwd)
 	strv_free(bb.bound);
 }
 
+/* The host's entries of dir, bound back on a tmpfs over dir, except
+ * those a graft replaces: how a graft gets a place where the host has
+ * nothing (bwrap cannot make one in the read-only /). */
+static void rebind_entries(char ***argv, const char *dir, char *const *grafts)
+{
+	push_words(argv, (const char *[]){"--perms", "0755", "--tmpfs", dir}, 4);
+	_cleanup_strv_ char **names = dir_list(dir);
+	for (size_t i = 0; names && names[i]; i++) {
+		_cleanup_free_ char *p = path_join(dir, names[i]);
+		bool grafted = false;
+		for (size_t g = 0; grafts[g]; g += 2)
+			grafted |= streq(grafts[g + 1], p);
+		char target[PATH_MAX];
+		ssize_t n = grafted ? -1 : readlink(p, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = '\0';
+			push_words(argv, (const char *[]){"--symlink", target, p}, 3);
+		} else if (!grafted) {
+			push_words(argv, (const char *[]){"--ro-bind", p, p}, 3);
+		}
+	}
+}
+
+/* Another root's directories where the host's would be: bound over an
+ * existing directory, else in the tmpfs its parent becomes; a directory
+ * the root lacks is an empty one, never the host's. */
+static void add_grafts(char ***argv, char *const *grafts)
+{
+	_cleanup_strv_ char **parents = NULL;
+	for (size_t g = 0; grafts && grafts[g]; g += 2) {
+		if (is_dir(grafts[g + 1]))
+			continue;
+		_cleanup_free_ char *parent = xstrndup(grafts[g + 1], (size_t)(strrchr(grafts[g + 1], '/') - grafts[g + 1]));
+		if (*parent && is_dir(parent) && !strv_contains(parents, parent)) {
+			strv_pushdup(&parents, parent);
+			rebind_entries(argv, parent, grafts);
+		}
+	}
+	for (size_t g = 0; grafts && grafts[g]; g += 2) {
+		if (is_dir(grafts[g]))
+			push_words(argv, (const char *[]){"--ro-bind", grafts[g], grafts[g + 1]}, 3);
+		else
+			push_words(argv, (const char *[]){"--perms", "0755", "--tmpfs", grafts[g + 1]}, 4);
+	}
+}
+
 /* For --verbose: the sandbox's part of argv, quoted where needed, and the
  * command's first word (the command itself is shown by the caller). */
 static void show_argv(char *const *argv, size_t n_prefix)
@@ -350,6 +434,7 @@ static char **confined_argv(const struct sandbox *sb, const char *cwd, char *con
 		strv_pushdup(&argv, keep_setuid_only[i]);
 	if (!probe.as_root)
 		strv_pushdup(&argv, "--unshare-user");
+	add_grafts(&argv, sb->grafts);
 	add_binds(&argv, sb, here);
 	strv_pushdup(&argv, "--chdir");
 	strv_pushdup(&argv, here ? here : "/");

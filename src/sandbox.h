@@ -50,11 +50,20 @@ struct sandbox {
 	char **visible;       /* what it must see read-only, although it lies
 			       * under /tmp (which it gets private) or in a
 			       * directory nobody may not enter */
+	char **grafts;        /* pairs: a directory of another system's root
+			       * (--root), and where the command sees it */
 };
 
 /* A confinement as the settings say (build_sandbox; a value that is none
  * of yes/no/auto is warned about once and taken as auto), showing the
- * trees and kernel files the settings name. */
+ * trees and kernel files the settings name.
+ *
+ * With --root it is required, whatever build_sandbox says: kernel headers
+ * name their other parts by absolute paths (Debian's Makefile includes
+ * /usr/src/linux-headers-<k>-common/Makefile; its scripts are links to
+ * /usr/lib/linux-kbuild-<v>), so the command sees the root's /usr/src,
+ * its module tree (at /lib/modules) and its /usr/lib/linux-kbuild-*
+ * where the running system's would be, and never the host's. */
 void sandbox_init(struct sandbox *sb, const struct settings *s);
 
 /* Adds a path the command must see (nothing when path is NULL, "" or

@@ -355,7 +355,7 @@ int action_mktarball(struct dkms *d)
 		}
 	}
 	_cleanup_free_ char *mv = tree_mv_dir(&d->s, m, v);
-	_cleanup_free_ char *source_dir = path_join(mv, "source");
+	_cleanup_free_ char *source_dir = tree_source_dir(&d->s, m, v);
 	_cleanup_free_ char *default_conf = path_join(source_dir, "dkms.conf");
 	struct mk_plan plan = {.m = m, .v = v, .kernels = kernels, .arches = arches};
 	info_blank();

@@ -120,12 +120,14 @@ static char *find_sign_file(const struct settings *s, const char *sign_file, con
 		char *dot = strrchr(kv, '.');
 		if (dot)
 			*dot = '\0';
-		char *sf = xasprintf("/usr/lib/linux-kbuild-%s/scripts/sign-file", kv);
+		_cleanup_free_ char *kbuild = xasprintf("/usr/lib/linux-kbuild-%s/scripts/sign-file", kv);
+		char *sf = settings_root_path(s, kbuild);
 		if (is_file(sf))
 			return sf;
 		free(sf);
 	}
-	return xasprintf("%s/%s/build/scripts/sign-file", s->kernel_dir_base, k);
+	_cleanup_free_ char *sf = xasprintf("%s/%s/build/scripts/sign-file", s->kernel_dir_base, k);
+	return settings_root_path(s, sf);
 }
 
 void kernel_target_resolve(struct kernel_target *t, const struct settings *s, const char *k, const char *a)
@@ -135,8 +137,11 @@ void kernel_target_resolve(struct kernel_target *t, const struct settings *s, co
 	t->arch = xstrdup(a);
 	if (!str_empty(s->kernel_source_dir))
 		t->headers_dir = xstrdup(s->kernel_source_dir);
-	else
-		t->headers_dir = xasprintf("%s/%s/build", s->kernel_dir_base, k);
+	else {
+		/* --root: the build link, often absolute, is followed inside the root */
+		_cleanup_free_ char *build = xasprintf("%s/%s/build", s->kernel_dir_base, k);
+		t->headers_dir = settings_root_path(s, build);
+	}
 	t->config_path = !str_empty(s->kernel_config) ? xstrdup(s->kernel_config) : path_join(t->headers_dir, ".config");
 	if (read_file(t->config_path, &t->config, NULL) < 0)
 		t->config = NULL;

@@ -12,6 +12,12 @@ char *tree_mv_dir(const struct settings *s, const char *m, const char *v)
 	return xasprintf("%s/%s/%s", s->dkms_tree, m, v);
 }
 
+char *tree_source_dir(const struct settings *s, const char *m, const char *v)
+{
+	_cleanup_free_ char *src = xasprintf("%s/%s/%s/source", s->dkms_tree, m, v);
+	return settings_root_path(s, src);
+}
+
 char *tree_ka_dir(const struct settings *s, const char *m, const char *v, const char *k, const char *a)
 {
 	return xasprintf("%s/%s/%s/%s/%s", s->dkms_tree, m, v, k, a);

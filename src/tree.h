@@ -12,6 +12,10 @@
 #include "target.h"
 
 char *tree_mv_dir(const struct settings *s, const char *m, const char *v);
+/* <dkms_tree>/m/v/source as a path to read through: with --root, the
+ * link followed inside the root (a dkms running there made it absolute,
+ * /usr/src/m-v, which on the host would be the host's). */
+char *tree_source_dir(const struct settings *s, const char *m, const char *v);
 char *tree_ka_dir(const struct settings *s, const char *m, const char *v, const char *k, const char *a);
 char *tree_kernel_link(const struct settings *s, const char *m, const char *k, const char *a);
 /* <dkms_tree>/<m>/original_module/<k>/<a>: originals kept by install. */

@@ -228,8 +228,7 @@ static void check_installed_module(struct verify *vf, const struct where *w, con
 static void check_installed(struct verify *vf, const struct where *w)
 {
 	struct dkms *d = vf->d;
-	_cleanup_free_ char *mv = tree_mv_dir(&d->s, w->m, w->v);
-	_cleanup_free_ char *src = path_join(mv, "source");
+	_cleanup_free_ char *src = tree_source_dir(&d->s, w->m, w->v);
 	if (!is_dir(src))
 		return; /* reported with the version: dkms.conf cannot be read */
 	const struct kernel_target *t = dkms_target(d, w->k, w->a);
@@ -348,7 +347,8 @@ static void check_version(struct verify *vf, const char *m, const char *v)
 	struct where w = {m, v, NULL, NULL};
 	scan_leftovers(vf, &w, mv);
 	_cleanup_free_ char *src = path_join(mv, "source");
-	if (is_symlink(src) && !is_dir(src)) {
+	_cleanup_free_ char *real_src = tree_source_dir(&vf->d->s, m, v);
+	if (is_symlink(src) && !is_dir(real_src)) {
 		char target[4096];
 		ssize_t len = readlink(src, target, sizeof(target) - 1);
 		target[len < 0 ? 0 : len] = '\0';

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -448,4 +449,87 @@ void rmdir_parents(const char *path, const char *stop)
 			return;
 		*slash = '\0';
 	}
+}
+
+/* The next component of *rest (NULL at the end), which moves past it. */
+static char *next_component(const char **rest)
+{
+	const char *p = *rest;
+	while (*p == '/')
+		p++;
+	if (!*p)
+		return NULL;
+	size_t n = strcspn(p, "/");
+	*rest = p + n;
+	return xstrndup(p, n);
+}
+
+/* done (inside the root, "" or "/a/b") loses its last component. */
+static void drop_last(struct strbuf *done)
+{
+	if (!done->buf)
+		return;
+	char *slash = strrchr(done->buf, '/');
+	done->len = slash ? (size_t)(slash - done->buf) : 0;
+	done->buf[done->len] = '\0';
+}
+
+char *path_in_root(const char *root, const char *path)
+{
+	struct strbuf done = {0};
+	char *todo = xstrdup(path);
+	const char *rest = todo;
+	int links = 0;
+	for (char *c; (c = next_component(&rest)); free(c)) {
+		if (streq(c, "."))
+			continue;
+		if (streq(c, "..")) {
+			drop_last(&done);
+			continue;
+		}
+		_cleanup_free_ char *host = xasprintf("%s%s/%s", streq(root, "/") ? "" : root, done.buf ? done.buf : "", c);
+		char target[PATH_MAX];
+		ssize_t n = links < 40 ? readlink(host, target, sizeof(target) - 1) : -1;
+		if (n <= 0) {
+			strbuf_appendf(&done, "/%s", c);
+			continue;
+		}
+		target[n] = '\0';
+		links++;
+		if (target[0] == '/' && done.buf) {
+			done.len = 0;
+			done.buf[0] = '\0';
+		}
+		char *next = xasprintf("%s/%s", target, rest);
+		free(todo);
+		todo = next;
+		rest = todo;
+	}
+	free(todo);
+	char *r = streq(root, "/") ? xstrdup(done.buf ? done.buf : "/")
+				   : xasprintf("%s%s", root, done.buf ? done.buf : "");
+	strbuf_release(&done);
+	return r;
+}
+
+char *path_relative(const char *from_dir, const char *to)
+{
+	size_t common = 0;
+	for (size_t i = 0;; i++) {
+		bool end_f = from_dir[i] == '\0' || from_dir[i] == '/';
+		bool end_t = to[i] == '\0' || to[i] == '/';
+		if (end_f && end_t)
+			common = i;
+		if (from_dir[i] != to[i] || !from_dir[i])
+			break;
+	}
+	struct strbuf sb = {0};
+	for (const char *p = from_dir + common; *p; p++)
+		if (*p == '/' && p[1] && p[1] != '/')
+			strbuf_append(&sb, "../");
+	const char *rest = to + common;
+	while (*rest == '/')
+		rest++;
+	strbuf_append(&sb, *rest ? rest : ".");
+	return strbuf_steal(&sb);
 }

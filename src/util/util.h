@@ -63,6 +63,16 @@ bool name_is_safe(const char *name);
  * releases and arches are put in make's command line as they are). */
 bool name_is_plain(const char *name);
 #define NAME_PLAIN_CHARS "letters, digits and . _ + - ~ : @ %% , =" /* for formats */
+/* The host's path of path as the system whose root directory is root sees
+ * it: symbolic links are followed as they would be there (an absolute
+ * target starts again at root, ".." stops at root), so the result never
+ * leaves root.  What does not exist is appended as it is.  root "/" is the
+ * running system. */
+char *path_in_root(const char *root, const char *path);
+/* The relative path from directory from_dir to to, both absolute and
+ * without "." or ".." components: a link in from_dir with this target
+ * names to wherever the tree is mounted. */
+char *path_relative(const char *from_dir, const char *to);
 
 /* Files. */
 int read_file(const char *path, char **out, size_t *len);

@@ -27,4 +27,16 @@ got=$(complete_words install --no-)
 [ "$(complete_words install "")" = "alpha/1.0 beta/2.1 " ] || fail "modules: $(complete_words install "")"
 [ "$(complete_words install -m b)" = "beta/2.1 " ] || fail "-m b: $(complete_words install -m b)"
 [ "$(complete_words install alpha/1.0 -k 6.1.)" = "6.1.0-90-dkmstest " ] || fail "-k: $(complete_words install alpha/1.0 -k 6.1.)"
+# --root: the trees of that root
+mkdir -p "$T/img/var/lib/dkms/gamma/3.0" "$T/img/lib/modules/5.10.0-90-dkmstest"
+ln -s /usr/src/gamma-3.0 "$T/img/var/lib/dkms/gamma/3.0/source"
+root_words() {
+    COMP_WORDS=("$DKMS" --root "$T/img" "$@")
+    COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+    _dkms
+    printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' '
+}
+[ "$(root_words install "")" = "gamma/3.0 " ] || fail "--root modules: $(root_words install "")"
+[ "$(root_words install gamma/3.0 -k "")" = "5.10.0-90-dkmstest " ] || fail "--root -k: $(root_words install gamma/3.0 -k "")"
+[[ " $(complete_words --ro) " == *" --root "* ]] || fail "--root not offered: $(complete_words --ro)"
 echo "bash completion offers actions, options, modules and kernels"

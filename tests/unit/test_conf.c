@@ -243,8 +243,10 @@ static void test_framework_conf(void **state)
 	put("etc/os-release", "NAME=\"Fedora Linux\"\nID=fedora\n");
 	struct settings s;
 	assert_int_equal(settings_load(&s, root), 0);
-	assert_string_equal(s.dkms_tree, "/srv/dkms");
-	assert_string_equal(s.source_tree, "/srv/dkms/src");
+	/* the paths of a root's framework files are that root's */
+	_cleanup_free_ char *dt = xasprintf("%s/srv/dkms", root), *st = xasprintf("%s/srv/dkms/src", root);
+	assert_string_equal(s.dkms_tree, dt);
+	assert_string_equal(s.source_tree, st);
 	assert_string_equal(s.verbose, "1");
 	assert_string_equal(s.parallel_jobs, "6");
 	assert_string_equal(s.running_distribution, "fedora");
@@ -264,18 +266,23 @@ static void test_framework_per_kernel(void **state)
 	struct settings s;
 	assert_int_equal(settings_load(&s, root), 0);
 	assert_true(s.per_kernel);
-	assert_string_equal(s.sign_file, "/lib/modules//build/scripts/sign-file");
+	_cleanup_free_ char *sf0 = xasprintf("%s/lib/modules/build/scripts/sign-file", root);
+	assert_string_equal(s.sign_file, sf0);
 	struct kernel_settings ks;
 	assert_int_equal(settings_for_kernel(&s, "6.1.0-56-amd64", "x86_64", &ks), 0);
-	assert_string_equal(ks.sign_file, "/lib/modules/6.1.0-56-amd64/build/scripts/sign-file");
-	assert_string_equal(ks.mok_signing_key, "/keys/6.1.0-56-amd64/x86_64.key");
+	_cleanup_free_ char *sf = xasprintf("%s/lib/modules/6.1.0-56-amd64/build/scripts/sign-file", root);
+	_cleanup_free_ char *key = xasprintf("%s/keys/6.1.0-56-amd64/x86_64.key", root);
+	assert_string_equal(ks.sign_file, sf);
+	assert_string_equal(ks.mok_signing_key, key);
 	assert_null(ks.mok_certificate);
 	assert_string_equal(ks.post_transaction, "echo done 6.1.0-56-amd64");
 	kernel_settings_free(&ks);
 	struct kernel_target t;
 	kernel_target_resolve(&t, &s, "6.12.117+deb12-amd64", "x86_64");
-	assert_string_equal(t.sign_file, "/lib/modules/6.12.117+deb12-amd64/build/scripts/sign-file");
-	assert_string_equal(t.mok_signing_key, "/keys/6.12.117+deb12-amd64/x86_64.key");
+	_cleanup_free_ char *tsf = xasprintf("%s/lib/modules/6.12.117+deb12-amd64/build/scripts/sign-file", root);
+	_cleanup_free_ char *tkey = xasprintf("%s/keys/6.12.117+deb12-amd64/x86_64.key", root);
+	assert_string_equal(t.sign_file, tsf);
+	assert_string_equal(t.mok_signing_key, tkey);
 	kernel_target_free(&t);
 	settings_free(&s);
 
@@ -284,7 +291,8 @@ static void test_framework_per_kernel(void **state)
 	assert_int_equal(settings_load(&s, root), 0);
 	assert_false(s.per_kernel);
 	assert_int_equal(settings_for_kernel(&s, "6.1.0-56-amd64", "x86_64", &ks), 0);
-	assert_string_equal(ks.sign_file, "/usr/bin/true");
+	_cleanup_free_ char *tr = xasprintf("%s/usr/bin/true", root);
+	assert_string_equal(ks.sign_file, tr);
 	kernel_settings_free(&ks);
 	settings_free(&s);
 	char *p = path_join(root, "etc/dkms/framework.conf.d/20-sign.conf");

@@ -190,6 +190,58 @@ static void test_private_dir(void **state)
 	rm_rf(top);
 }
 
+/* --root: the root's /usr/src, module tree and kbuild directories where
+ * the host's would be; one the host lacks gets a tmpfs /usr/lib with the
+ * host's entries bound back; build_sandbox="no" is not followed. */
+static void test_root_grafts(void **state)
+{
+	(void)state;
+	if (sandbox_decide(SANDBOX_AUTO, true) != 1 || geteuid() != 0)
+		skip();
+	char r[] = "/var/tmp/dkms-unit-root.XXXXXX";
+	assert_non_null(mkdtemp(r));
+	const char *dirs[] = {"usr/src/linux-headers-9.9", "usr/lib/modules/9.9", "usr/lib/linux-kbuild-9.9-unit"};
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		_cleanup_free_ char *d = path_join(r, dirs[i]);
+		assert_int_equal(mkdir_p(d, 0755), 0);
+	}
+	_cleanup_free_ char *marker = path_join(r, "usr/src/linux-headers-9.9/marker");
+	assert_int_equal(write_file_atomic(marker, "root\n", 5, 0644), 0);
+	_cleanup_free_ char *lib = path_join(r, "lib");
+	assert_int_equal(symlink("/usr/lib", lib), 0);
+	struct settings s;
+	setenv("build_sandbox", "no", 1);
+	assert_int_equal(settings_load(&s, r), 0);
+	unsetenv("build_sandbox");
+	struct sandbox sb;
+	sandbox_init(&sb, &s);
+	assert_int_equal(sb.mode, SANDBOX_REQUIRED);
+	char *cmd[] = {"cat", "/usr/src/linux-headers-9.9/marker", NULL};
+	char **argv = NULL;
+	assert_int_equal(sandbox_wrap(&sb, "/", cmd, &argv), 0);
+	_cleanup_free_ char *src = path_join(r, "usr/src");
+	_cleanup_free_ char *kb = path_join(r, "usr/lib/linux-kbuild-9.9-unit");
+	_cleanup_free_ char *mods = path_join(r, "usr/lib/modules");
+	const char *g_src[] = {"--ro-bind", src, "/usr/src"}, *g_mods[] = {"--ro-bind", mods, "/usr/lib/modules"};
+	const char *g_kb[] = {"--ro-bind", kb, "/usr/lib/linux-kbuild-9.9-unit"};
+	const char *t_lib[] = {"--tmpfs", "/usr/lib"}, *host_lib[] = {"--ro-bind", "/usr/lib/os-release"};
+	ssize_t i_tmpfs = find_words(argv, t_lib, 2);
+	assert_true(find_words(argv, g_src, 3) > 0);
+	assert_true(find_words(argv, g_mods, 3) > 0);
+	assert_true(i_tmpfs > 0 && find_words(argv, g_kb, 3) > i_tmpfs);
+	assert_true(find_words(argv, host_lib, 2) > i_tmpfs || !is_file("/usr/lib/os-release"));
+	/* what the command sees at /usr/src is the root's */
+	struct strbuf out = {0};
+	struct spawn_opts o = {.out_fd = -1, .err_fd = -1, .null_stdin = true, .capture_child_fd = 1, .capture = &out};
+	assert_int_equal(spawn_run(argv, &o), 0);
+	assert_string_equal(out.buf, "root\n");
+	strbuf_release(&out);
+	strv_free(argv);
+	sandbox_free(&sb);
+	settings_free(&s);
+	rm_rf(r);
+}
+
 static void test_file_inside(void **state)
 {
 	(void)state;
@@ -218,6 +270,7 @@ int main(void)
 		cmocka_unit_test(test_off_is_plain),
 		cmocka_unit_test(test_binds),
 		cmocka_unit_test(test_private_dir),
+		cmocka_unit_test(test_root_grafts),
 		cmocka_unit_test(test_file_inside),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

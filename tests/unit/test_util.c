@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kernel.h"
 #include "shellvars.h"
@@ -47,6 +48,55 @@ static void test_path_join(void **state)
 	free(p);
 }
 
+/* Links inside a root are followed as the root sees them, never out. */
+static void test_path_in_root(void **state)
+{
+	(void)state;
+	char tmpl[] = "/tmp/test-root.XXXXXX";
+	assert_non_null(mkdtemp(tmpl));
+	_cleanup_free_ char *usrlib = xasprintf("%s/usr/lib/modules/6.1/x", tmpl);
+	_cleanup_free_ char *src = xasprintf("%s/usr/src/linux-headers-6.1", tmpl);
+	assert_int_equal(mkdir_p(usrlib, 0755), 0);
+	assert_int_equal(mkdir_p(src, 0755), 0);
+	_cleanup_free_ char *lib = xasprintf("%s/lib", tmpl);
+	_cleanup_free_ char *build = xasprintf("%s/usr/lib/modules/6.1/build", tmpl);
+	_cleanup_free_ char *out = xasprintf("%s/usr/lib/modules/6.1/out", tmpl);
+	assert_int_equal(symlink("/usr/lib", lib), 0);
+	assert_int_equal(symlink("/usr/src/linux-headers-6.1", build), 0);
+	assert_int_equal(symlink("../../../../../../../etc", out), 0);
+	struct {
+		const char *in, *want;
+	} cases[] = {
+		{"/lib/modules/6.1/build", "/usr/src/linux-headers-6.1"},
+		{"/lib/modules/6.1/build/include/x.h", "/usr/src/linux-headers-6.1/include/x.h"},
+		{"lib/modules/6.1/out/passwd", "/etc/passwd"},
+		{"/../../usr/./src", "/usr/src"},
+		{"/lib/modules/7.0/build", "/usr/lib/modules/7.0/build"},
+		{"/", ""},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		_cleanup_free_ char *got = path_in_root(tmpl, cases[i].in);
+		_cleanup_free_ char *want = xasprintf("%s%s", tmpl, cases[i].want);
+		assert_string_equal(got, want);
+	}
+	struct {
+		const char *from, *to, *want;
+	} rel[] = {
+		{"/r/var/lib/dkms/m/1", "/r/usr/src/m-1", "../../../../../usr/src/m-1"},
+		{"/r/a", "/r/a/b", "b"},
+		{"/r/ab", "/r/a/b", "../a/b"},
+		{"/r/a/", "/r/a", "."},
+		{"/", "/usr/src", "usr/src"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(rel); i++) {
+		_cleanup_free_ char *got = path_relative(rel[i].from, rel[i].to);
+		assert_string_equal(got, rel[i].want);
+	}
+	_cleanup_free_ char *host = path_in_root("/", "/usr/./lib/../src");
+	assert_string_equal(host, "/usr/src");
+	assert_int_equal(rm_rf(tmpl), 0);
+}
+
 static void test_name_is_safe(void **state)
 {
 	(void)state;
@@ -85,6 +135,7 @@ int main(void)
 		cmocka_unit_test(test_ver_pad),
 		cmocka_unit_test(test_kernel_version_cmp),
 		cmocka_unit_test(test_path_join),
+		cmocka_unit_test(test_path_in_root),
 		cmocka_unit_test(test_name_is_safe),
 		cmocka_unit_test(test_shvars_parse),
 	};
