@@ -246,15 +246,15 @@ static void test_autoinstall_order(void **state)
 	_cleanup_strv_ char **installed = xcalloc(1, sizeof(char *));
 	const char *order[] = {"a", "b", "c"};
 	for (size_t step = 0; step < ARRAY_SIZE(order); step++) {
-		size_t i = ai_next_ready(jobs, n, installed);
+		size_t i = ai_next_ready(jobs, n, &installed, false);
 		assert_true(i < n);
 		assert_string_equal(jobs[i].m, order[step]);
 		jobs[i].started = true;
 		/* nothing else is ready until it is installed */
-		assert_int_equal(ai_next_ready(jobs, n, installed), n);
+		assert_int_equal(ai_next_ready(jobs, n, &installed, false), n);
 		strv_pushdup(&installed, jobs[i].m);
 	}
-	assert_int_equal(ai_next_ready(jobs, n, installed), n);
+	assert_int_equal(ai_next_ready(jobs, n, &installed, false), n);
 	for (size_t i = 0; i < n; i++)
 		strv_free(jobs[i].deps);
 }
