@@ -17,6 +17,7 @@
 #include "autoinstall.h"
 #include "build.h"
 #include "buildns.h"
+#include "failure.h"
 #include "install.h"
 #include "jobserver.h"
 #include "kernel.h"
@@ -244,6 +245,30 @@ static bool kernel_done(const struct ai_run *r, size_t k)
 	return true;
 }
 
+/* The log of job j's failed build and its first error: build/make.log,
+ * or, when builds of one version for several kernels ran side by side
+ * (build/ holds the last failure's), the copy kept for this kernel
+ * (failure.h). */
+static void failed_log(const struct ai_run *r, const struct ai_job *j, char **log, char **first)
+{
+	const struct kernel_target *t = r->kts[j->kt];
+	struct build_failure f = {0};
+	if (r->private_build && failure_load(&r->d->s, j->m, j->v, t->release, t->arch, &f) == 0 && f.log &&
+	    path_exists(f.log)) {
+		*log = TAKE_PTR(f.log);
+		*first = TAKE_PTR(f.first_error);
+		failure_free(&f);
+		return;
+	}
+	failure_free(&f);
+	*log = xasprintf("%s/%s/%s/build/make.log", r->d->s.dkms_tree, j->m, j->v);
+	if (!path_exists(*log)) {
+		free(*log);
+		*log = NULL;
+	}
+	*first = *log ? first_error_line(*log) : NULL;
+}
+
 /* One line per job, and per version whose source is gone; returns how
  * many failed. */
 static int print_summary(struct ai_run *r, size_t k)
@@ -275,9 +300,9 @@ static int print_summary(struct ai_run *r, size_t k)
 		} else if (j->result == EX_EXCLUDED) {
 			info("  %s/%s: skipped (BUILD_EXCLUSIVE does not match this kernel)", j->m, j->v);
 		} else {
-			_cleanup_free_ char *log = xasprintf("%s/%s/%s/build/make.log", r->d->s.dkms_tree, j->m, j->v);
-			bool has_log = path_exists(log);
-			_cleanup_free_ char *first = has_log ? first_error_line(log) : NULL;
+			_cleanup_free_ char *log = NULL, *first = NULL;
+			failed_log(r, j, &log, &first);
+			bool has_log = log != NULL;
 			info("  %s/%s: failed (exit %d)%s%s%s%s", j->m, j->v, j->result, first ? ": " : "",
 			     first ? first : "", has_log ? ", log: " : "", has_log ? log : "");
 			failed++;
