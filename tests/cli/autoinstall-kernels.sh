@@ -89,8 +89,45 @@ run() {
     ! grep -q "$T" /proc/self/mountinfo || fail "$mode: a build directory is still mounted"
 }
 
-run no; [ -n "${DEBUG_WIN:-}" ] && { window m "$K1"; window m "$K2"; cat "$T/out"; }
+run no
 if command -v bwrap > /dev/null && bwrap --ro-bind / / true 2> /dev/null; then
     run yes
 fi
+
+# killed while both kernels build: by SIGTERM (dkms passes it on and
+# cleans up) and by SIGKILL of the whole group; nothing stays mounted, and
+# a rerun sweeps the private directories and installs both.
+killed() {
+    local sig=$1 pid i
+    rm -rf "$T/dkms"/* "$T/src"/* "$T/lib/modules/$K1"/* "$T/lib/modules/$K2"/* "$TMPDIR"/*
+    timed_source m
+    expect_rc 0 kd add m/1.0 > /dev/null
+    parallel_jobs=2 build_sandbox=no setsid "$DKMS" --dkmstree "$T/dkms" --sourcetree "$T/src" \
+        --installtree "$T/lib/modules" --kernelsourcedir "$T/ksrc" --no-depmod \
+        autoinstall -k "$K1" -k "$K2" > "$T/out" 2>&1 &
+    pid=$!
+    for i in $(seq 100); do
+        [ "$(find "$TMPDIR" -maxdepth 1 -name 'dkms-build.*' | wc -l)" = 2 ] && break
+        sleep 0.05
+    done
+    [ "$i" != 100 ] || { cat "$T/out"; fail "SIG$sig: the two builds did not start"; }
+    sleep 0.3
+    if [ "$sig" = KILL ]; then kill -KILL -- "-$pid"; else kill -TERM "$pid"; fi
+    wait "$pid" 2> /dev/null || true
+    for i in $(seq 50); do pgrep -s "$pid" > /dev/null || break; sleep 0.1; done
+    ! grep -q "$T" /proc/self/mountinfo || fail "SIG$sig: a build directory is still mounted"
+    if [ "$sig" = TERM ]; then
+        [ -z "$(ls -A "$TMPDIR")" ] || fail "SIG$sig: left in $TMPDIR: $(ls -A "$TMPDIR")"
+    fi
+    rc=0; parallel_jobs=2 build_sandbox=no kd autoinstall -k "$K1" -k "$K2" > "$T/out" 2>&1 || rc=$?
+    [ "$rc" = 0 ] || { cat "$T/out"; fail "SIG$sig: the rerun exited $rc"; }
+    for k in "$K1" "$K2"; do
+        [ -f "$T/lib/modules/$k/updates/dkms/m.ko" ] || fail "SIG$sig: m.ko not installed for $k by the rerun"
+    done
+    [ -z "$(ls -A "$TMPDIR")" ] || fail "SIG$sig: left in $TMPDIR after the rerun: $(ls -A "$TMPDIR")"
+}
+export TMPDIR=$T/tmp
+mkdir -p "$TMPDIR"
+killed TERM
+killed KILL
 echo PASS
