@@ -10,6 +10,7 @@
 #include "util/util.h"
 
 static size_t drawn;  /* live lines on the screen now */
+static double drawn_at;  /* when they were drawn */
 
 bool aiprogress_wanted(void)
 {
@@ -76,8 +77,12 @@ void aiprogress_clear(void)
 	fflush(stdout);
 }
 
-void aiprogress_draw(const struct ai_job *jobs, size_t nj, char *const *kernels, double now)
+void aiprogress_draw(const struct ai_job *jobs, size_t nj, char *const *kernels, double now, bool changed)
 {
+	/* the clocks move once a second */
+	if (!changed && drawn && now - drawn_at < 1.0)
+		return;
+	drawn_at = now;
 	aiprogress_clear();
 	for (size_t i = 0; i < nj; i++) {
 		if (!jobs[i].started || jobs[i].done)

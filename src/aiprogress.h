@@ -17,8 +17,9 @@ bool aiprogress_wanted(void);
 void aiprogress_clear(void);
 
 /* Draws the lines of the running jobs (kernels[j->kt] names each job's
- * kernel); now: the monotonic clock. */
-void aiprogress_draw(const struct ai_job *jobs, size_t nj, char *const *kernels, double now);
+ * kernel); now: the monotonic clock.  Unless changed (a state changed, a
+ * job started or ended), at most once a second. */
+void aiprogress_draw(const struct ai_job *jobs, size_t nj, char *const *kernels, double now, bool changed);
 
 /* The line that stays when job j ended (its state is its outcome). */
 void aiprogress_ended(const struct ai_job *j, size_t nj, const char *kernel);

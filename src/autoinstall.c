@@ -170,6 +170,8 @@ static void start_job(struct ai_run *r, size_t i)
 	j->pid = pid;
 	r->running++;
 	spawn_track(pid);
+	if (r->live)
+		aiprogress_draw(r->jobs, r->nj, r->kernels, aiprogress_now(), true);
 }
 
 /* What a job's exit code says, for the live lines. */
@@ -208,9 +210,11 @@ static void job_ended(struct ai_run *r, struct ai_job *j, int status)
 		aiprogress_ended(j, r->nj, r->kernels[j->kt]);
 }
 
-/* The output of kernel k's jobs that ended, in the order they ended. */
-static void show_outputs(struct ai_run *r, size_t k)
+/* The output of kernel k's jobs that ended, in the order they ended;
+ * true if there was any. */
+static bool show_outputs(struct ai_run *r, size_t k)
 {
+	bool any = false;
 	for (;;) {
 		struct ai_job *next = NULL;
 		for (size_t i = 0; i < r->nj; i++) {
@@ -219,9 +223,12 @@ static void show_outputs(struct ai_run *r, size_t k)
 				next = j;
 		}
 		if (!next)
-			return;
+			return any;
 		next->shown = true;
 		if (next->out) {
+			if (r->live && !any)
+				aiprogress_clear();
+			any = true;
 			info("---- %s/%s on kernel %s (%s) ----", next->m, next->v, r->kts[k]->release, r->kts[k]->arch);
 			show_output(next->out);
 			free(next->out);
@@ -326,50 +333,62 @@ static bool kernel_has_work(const struct ai_run *r, size_t k)
  * output, then its summary once it is done.  all: the run is over. */
 static void show_progress(struct ai_run *r, bool all)
 {
-	if (r->live)
-		aiprogress_clear();
+	bool printed = false;
 	while (r->shown < r->nk) {
 		size_t k = r->shown;
-		show_outputs(r, k);
+		printed |= show_outputs(r, k);
 		if (!all && !kernel_done(r, k))
 			break;
-		if (kernel_has_work(r, k) && print_summary(r, k) > 0) {
+		bool work = kernel_has_work(r, k);
+		if (work && r->live)
+			aiprogress_clear();
+		printed |= work;
+		if (work && print_summary(r, k) > 0) {
 			error("One or more modules failed to install during autoinstall.\nRefer to previous errors for more information.");
 			if (!r->ret)
 				r->ret = EX_AUTOINSTALL;
 		}
 		r->shown++;
 	}
-	if (r->live)
-		aiprogress_draw(r->jobs, r->nj, r->kernels, aiprogress_now());
+	if (r->live && printed && !all)
+		aiprogress_draw(r->jobs, r->nj, r->kernels, aiprogress_now(), true);
 }
 
 /* The jobs' "<id> <state>" lines (log_job_state), for the live lines. */
-static void read_states(struct ai_run *r)
+static bool read_states(struct ai_run *r)
 {
 	char buf[4096];
 	ssize_t n;
+	bool changed = false;
 	while ((n = read(r->state_rd, buf, sizeof(buf) - 1)) > 0) {
 		buf[n] = '\0';
 		for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 			char *end;
 			unsigned long id = strtoul(line, &end, 10);
-			if (*end == ' ' && id < r->nj && !r->jobs[id].done)
+			if (*end == ' ' && id < r->nj && !r->jobs[id].done) {
 				snprintf(r->jobs[id].state, sizeof(r->jobs[id].state), "%s", end + 1);
+				changed = true;
+			}
 		}
 	}
+	return changed;
 }
 
-/* Reaps the jobs that ended. */
-static void reap(struct ai_run *r)
+/* Reaps the jobs that ended; true if any did. */
+static bool reap(struct ai_run *r)
 {
 	int status;
 	pid_t pid;
+	bool any = false;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (size_t i = 0; i < r->nj; i++)
-			if (r->jobs[i].pid == pid)
+		for (size_t i = 0; i < r->nj; i++) {
+			if (r->jobs[i].pid == pid) {
 				job_ended(r, &r->jobs[i], status);
+				any = true;
+			}
+		}
 	}
+	return any;
 }
 
 /* Waits a moment for a job to end, a state to change, or (want_token) a
@@ -383,11 +402,10 @@ static void wait_some(struct ai_run *r, bool want_token)
 	if (r->state_rd >= 0)
 		p[n++] = (struct pollfd){.fd = r->state_rd, .events = POLLIN};
 	poll(p, n, 50);
-	if (r->state_rd >= 0)
-		read_states(r);
-	reap(r);
+	bool changed = r->state_rd >= 0 && read_states(r);
+	changed |= reap(r);
 	if (r->live)
-		aiprogress_draw(r->jobs, r->nj, r->kernels, aiprogress_now());
+		aiprogress_draw(r->jobs, r->nj, r->kernels, aiprogress_now(), changed);
 }
 
 /* Starts every job that may start now: ready, and a token (or a free

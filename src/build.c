@@ -407,15 +407,16 @@ static int pre_build(struct build *b)
 	return build_take_back(b);
 }
 
-/* The MAKE line as run: "make" gets -j<jobs> and KERNELRELEASE, except
- * -j under a jobserver (jobserver.h), which MAKEFLAGS names and which a
- * -j on the command line would turn off. */
-static char *make_command_line(const struct build *b)
+/* The MAKE line: "make" gets -j<jobs> and KERNELRELEASE.  Under a
+ * jobserver (jobserver.h) the command run has no -j, which would turn the
+ * jobserver off: MAKEFLAGS gives make its -j<tokens> and the pipe; the
+ * line shown (for_display) is the reference's, which means the same. */
+static char *make_command_line(const struct build *b, bool for_display)
 {
 	const char *cmd = b->mc->make_command;
 	if (!startswith(cmd, "make"))
 		return xstrdup(cmd);
-	if (b->d->opt.jobserver)
+	if (b->d->opt.jobserver && !for_display)
 		return xasprintf("make KERNELRELEASE=%s%s", b->t->release, cmd + 4);
 	return xasprintf("make -j%s KERNELRELEASE=%s%s", b->d->opt.jobs, b->t->release, cmd + 4);
 }
@@ -434,8 +435,9 @@ static int run_make(struct build *b)
 		dprintf(logfd, "DKMS make.log for %s-%s for kernel %s (%s)\n%s\n", b->m, b->v, t->release, t->arch,
 			date);
 	}
-	_cleanup_free_ char *make_cmd = make_command_line(b);
-	progress_start("%s", make_cmd);
+	_cleanup_free_ char *make_cmd = make_command_line(b, false);
+	_cleanup_free_ char *shown = make_command_line(b, true);
+	progress_start("%s", shown);
 	_cleanup_free_ char *make_full = with_vars(b, make_cmd);
 	int mr = dkms_run_shell_in(&b->sb, make_full, b->build_dir, logfd, b->env_make);
 	progress_end(mr);

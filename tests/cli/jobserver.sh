@@ -83,8 +83,19 @@ m=$(max_running)
 [ "$m" = 2 ] || { sort -n "$T/rec/events"; fail "parallel_jobs=2: $m jobs ran at once, expected at most and at least 2"; }
 [ "$(grep -c '^.* +' "$T/rec/events")" = 4 ] || fail "not every module was built"
 for n in a b c d; do grep -qx "  $n/1.0: installed" "$T/out" || { cat "$T/out"; fail "$n/1.0 not installed"; }; done
-# the makes were not given -j: it would turn the jobserver off
-grep -q 'make -j' "$T/out" && fail "a make was given -j under the jobserver"
+# a MAKE line that starts with make runs without -j (which would turn the
+# jobserver off), shown as the reference shows it
+reset
+add_modules 0 a
+sed -i 's|^MAKE\[0\]=.*|MAKE[0]="make -f ./mk.mk"|' "$T/src/a-1.0/dkms.conf"
+printf 'all:\n\t+@echo "flags: $(MAKEFLAGS)"; ./build.sh\n' > "$T/src/a-1.0/mk.mk"
+autoinstall 2 --verbose
+[ "$rc" = 0 ] || { cat "$T/out"; fail "autoinstall of a make module exited $rc"; }
+grep -q "^make -j2 KERNELRELEASE=$K -f ./mk.mk\.\.\.\$" "$T/out" || { cat "$T/out"; fail "the make line is not shown as the reference's"; }
+grep -q "Running in .*{ make KERNELRELEASE=$K -f ./mk.mk" "$T/out" || { cat "$T/out"; fail "make was run with -j under the jobserver"; }
+logs | grep -q "^flags: .*-j2 .*--jobserver-auth=" || { logs; fail "make did not take the jobserver from MAKEFLAGS"; }
+logs | grep -q "jobserver: fds" || { logs; fail "make's recursive recipe did not get the jobserver's fds"; }
+logs | grep -q "resetting jobserver mode" && { logs; fail "make made a jobserver of its own"; }
 
 # 2. -j on the command line overrides parallel_jobs: 3 at once
 reset
