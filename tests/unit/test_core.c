@@ -259,6 +259,37 @@ static void test_autoinstall_order(void **state)
 		strv_free(jobs[i].deps);
 }
 
+static void test_autoinstall_kernels(void **state)
+{
+	(void)state;
+	/* m for kernels 0 and 1, and d needing m on each */
+	struct ai_job jobs[] = {
+		{.m = "m", .v = "1", .kt = 0, .deps = words(NULL, NULL)},
+		{.m = "d", .v = "1", .kt = 0, .deps = words("m", NULL)},
+		{.m = "m", .v = "1", .kt = 1, .deps = words(NULL, NULL)},
+		{.m = "d", .v = "1", .kt = 1, .deps = words("m", NULL)},
+	};
+	size_t n = ARRAY_SIZE(jobs);
+	_cleanup_strv_ char **k0 = xcalloc(1, sizeof(char *));
+	_cleanup_strv_ char **k1 = xcalloc(1, sizeof(char *));
+	char **installed[] = {k0, k1};
+	assert_int_equal(ai_next_ready(jobs, n, installed, false), 0);
+	jobs[0].started = true;
+	/* m for kernel 1 may build beside m for kernel 0, unless they would
+	 * share a build directory */
+	assert_int_equal(ai_next_ready(jobs, n, installed, false), 2);
+	assert_int_equal(ai_next_ready(jobs, n, installed, true), n);
+	/* m installed on kernel 0 only: d may start there, not on kernel 1 */
+	jobs[0].done = true;
+	strv_pushdup(&installed[0], "m");
+	assert_int_equal(ai_next_ready(jobs, n, installed, true), 1);
+	assert_true(ai_deps_met(jobs, 1, installed));
+	assert_false(ai_deps_met(jobs, 3, installed));
+	k0 = installed[0];
+	for (size_t i = 0; i < n; i++)
+		strv_free(jobs[i].deps);
+}
+
 static void test_status_rows(void **state)
 {
 	(void)state;
@@ -356,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_staged),
 		cmocka_unit_test(test_txn),
 		cmocka_unit_test(test_autoinstall_order),
+		cmocka_unit_test(test_autoinstall_kernels),
 		cmocka_unit_test(test_status_rows),
 		cmocka_unit_test(test_tarball_paths),
 		cmocka_unit_test(test_compress),
