@@ -61,7 +61,10 @@ add_modules() {
 }
 
 # logs: the make.log of every module built
-logs() { cat "$T/dkms"/*/1.0/"$K"/*/log/make.log 2>/dev/null; }
+# (into a file first: grep -q on a pipe may end the writer early)
+logs() { cat "$T/dkms"/*/1.0/"$K"/*/log/make.log > "$T/logs" 2>/dev/null; cat "$T/logs"; }
+logs_have() { logs > /dev/null; grep -q -- "$1" "$T/logs"; }
+logs_count() { logs > /dev/null; grep -c -- "$1" "$T/logs"; }
 
 reset() { rm -rf "$T/dkms"/* "$T/lib/modules/$K"/* "$T/rec/events"; }
 
@@ -77,8 +80,8 @@ autoinstall() {
 add_modules 4 a b c d
 autoinstall 2
 [ "$rc" = 0 ] || { cat "$T/out"; fail "autoinstall with greedy makes exited $rc"; }
-[ "$(logs | grep -c 'jobserver: fds')" = 4 ] || { logs; fail "the makes were given no jobserver (MAKEFLAGS)"; }
-logs | grep -q -- 'MAKEFLAGS= -j2 --jobserver-auth=' || { logs; fail "MAKEFLAGS names no jobserver of 2 tokens"; }
+[ "$(logs_count 'jobserver: fds')" = 4 ] || { logs; fail "the makes were given no jobserver (MAKEFLAGS)"; }
+logs_have 'MAKEFLAGS= -j2 --jobserver-auth=' || { logs; fail "MAKEFLAGS names no jobserver of 2 tokens"; }
 m=$(max_running)
 [ "$m" = 2 ] || { sort -n "$T/rec/events"; fail "parallel_jobs=2: $m jobs ran at once, expected at most and at least 2"; }
 [ "$(grep -c '^.* +' "$T/rec/events")" = 4 ] || fail "not every module was built"
@@ -93,9 +96,9 @@ autoinstall 2 --verbose
 [ "$rc" = 0 ] || { cat "$T/out"; fail "autoinstall of a make module exited $rc"; }
 grep -q "^make -j2 KERNELRELEASE=$K -f ./mk.mk\.\.\.\$" "$T/out" || { cat "$T/out"; fail "the make line is not shown as the reference's"; }
 grep -q "Running in .*{ make KERNELRELEASE=$K -f ./mk.mk" "$T/out" || { cat "$T/out"; fail "make was run with -j under the jobserver"; }
-logs | grep -q "^flags: .*-j2 .*--jobserver-auth=" || { logs; fail "make did not take the jobserver from MAKEFLAGS"; }
-logs | grep -q "jobserver: fds" || { logs; fail "make's recursive recipe did not get the jobserver's fds"; }
-logs | grep -q "resetting jobserver mode" && { logs; fail "make made a jobserver of its own"; }
+logs_have "^flags: .*-j2 .*--jobserver-auth=" || { logs; fail "make did not take the jobserver from MAKEFLAGS"; }
+logs_have "jobserver: fds" || { logs; fail "make's recursive recipe did not get the jobserver's fds"; }
+logs_have "resetting jobserver mode" && { logs; fail "make made a jobserver of its own"; }
 
 # 2. -j on the command line overrides parallel_jobs: 3 at once
 reset
@@ -133,7 +136,7 @@ if command -v bwrap > /dev/null && bwrap --ro-bind / / true 2> /dev/null; then
     add_modules 1 a b
     rc=0; parallel_jobs=2 build_sandbox=yes kd autoinstall -k "$K" > "$T/out" 2>&1 || rc=$?
     [ "$rc" = 0 ] || { cat "$T/out"; fail "confined autoinstall exited $rc"; }
-    [ "$(logs | grep -c 'jobserver: fds')" = 2 ] || { logs; fail "a confined make did not get the jobserver's fds"; }
+    [ "$(logs_count 'jobserver: fds')" = 2 ] || { logs; fail "a confined make did not get the jobserver's fds"; }
 fi
 
 # 6. parallel_jobs=0 (no limit): no jobserver, the builds still run
