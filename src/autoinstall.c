@@ -526,7 +526,9 @@ static void run_setup(struct ai_run *r)
 		}
 	}
 	r->jobs_each = cpus / (long)r->max_par > 0 ? cpus / (long)r->max_par : 1;
-	int e = str_empty(d->opt.jobs) ? -EINVAL : jobserver_open(&r->js, (int)cpus);
+	/* the tokens must fit in the pipe: writing them must not block */
+	int tokens = cpus < JOBSERVER_MAX_TOKENS ? (int)cpus : JOBSERVER_MAX_TOKENS;
+	int e = str_empty(d->opt.jobs) ? -EINVAL : jobserver_open(&r->js, tokens);
 	r->use_js = e == 0;
 	if (e < 0 && e != -EINVAL)
 		warn("No make jobserver (%s): each build gets make -j%ld.", strerror(-e), r->jobs_each);

@@ -24,7 +24,7 @@ int jobserver_open(struct jobserver *js, int n)
 {
 	int p[2];
 	*js = (struct jobserver){.rd = -1, .wr = -1, .poll_fd = -1, .tokens = n};
-	if (n < 1)
+	if (n < 1 || n > JOBSERVER_MAX_TOKENS)
 		return -EINVAL;
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;

@@ -16,7 +16,10 @@ struct jobserver {
 	int tokens;    /* how many there are in all */
 };
 
-/* A jobserver of n tokens (n >= 1), all in the pipe.  Its fds are
+/* The most tokens a jobserver has: far below a pipe's capacity (64 KiB). */
+#define JOBSERVER_MAX_TOKENS 4096
+
+/* A jobserver of n tokens (1 <= n <= JOBSERVER_MAX_TOKENS), all in the pipe.  Its fds are
  * close-on-exec until jobserver_child().  Returns 0 or -errno; on failure
  * js is left closed (rd, wr, poll_fd -1). */
 int jobserver_open(struct jobserver *js, int n);

@@ -144,4 +144,11 @@ reset
 add_modules 0 a b
 autoinstall 0
 [ "$rc" = 0 ] || { cat "$T/out"; fail "autoinstall with parallel_jobs=0 exited $rc"; }
+
+# 7. a huge parallel_jobs: the tokens are capped (the pipe must not fill)
+reset
+add_modules 0 a
+rc=0; parallel_jobs=1000000 build_sandbox=no timeout 60 "$DKMS" --dkmstree "$T/dkms" --sourcetree "$T/src" \
+    --installtree "$T/lib/modules" --kernelsourcedir "$T/ksrc" --no-depmod autoinstall -k "$K" > "$T/out" 2>&1 || rc=$?
+[ "$rc" = 0 ] || { cat "$T/out"; fail "autoinstall with parallel_jobs=1000000 exited $rc"; }
 echo PASS
