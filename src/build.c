@@ -238,6 +238,8 @@ static int collect_modules(struct build *b)
 		write_file_atomic(dst, b->t->config, strlen(b->t->config), 0644);
 	}
 	keep_log(b, stage_log);
+	if (b->sp.enabled)
+		log_job_state("signing");
 	for (size_t i = 0; i < b->mc->n_mods; i++) {
 		if ((r = collect_one(b, i, stage_mod)) != 0) {
 			staged_rollback(&st);
@@ -408,6 +410,20 @@ static int pre_build(struct build *b)
 	return build_take_back(b);
 }
 
+/* The MAKE line: "make" gets -j<jobs> and KERNELRELEASE.  Under a
+ * jobserver (jobserver.h) the command run has no -j, which would turn the
+ * jobserver off: MAKEFLAGS gives make its -j<tokens> and the pipe; the
+ * line shown (for_display) is the reference's, which means the same. */
+static char *make_command_line(const struct build *b, bool for_display)
+{
+	const char *cmd = b->mc->make_command;
+	if (!startswith(cmd, "make"))
+		return xstrdup(cmd);
+	if (b->d->opt.jobserver && !for_display)
+		return xasprintf("make KERNELRELEASE=%s%s", b->t->release, cmd + 4);
+	return xasprintf("make -j%s KERNELRELEASE=%s%s", b->d->opt.jobs, b->t->release, cmd + 4);
+}
+
 /* make, with its output in the log. */
 static int run_make(struct build *b)
 {
@@ -422,12 +438,9 @@ static int run_make(struct build *b)
 		dprintf(logfd, "DKMS make.log for %s-%s for kernel %s (%s)\n%s\n", b->m, b->v, t->release, t->arch,
 			date);
 	}
-	_cleanup_free_ char *make_cmd = NULL;
-	if (startswith(b->mc->make_command, "make"))
-		make_cmd = xasprintf("make -j%s KERNELRELEASE=%s%s", b->d->opt.jobs, t->release, b->mc->make_command + 4);
-	else
-		make_cmd = xstrdup(b->mc->make_command);
-	progress_start("%s", make_cmd);
+	_cleanup_free_ char *make_cmd = make_command_line(b, false);
+	_cleanup_free_ char *shown = make_command_line(b, true);
+	progress_start("%s", shown);
 	_cleanup_free_ char *make_full = with_vars(b, make_cmd);
 	int mr = dkms_run_shell_in(&b->sb, make_full, b->build_dir, logfd, b->env_make);
 	progress_end(mr);

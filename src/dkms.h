@@ -31,6 +31,7 @@ struct run_opts {
 	const char *conf;         /* -c: the dkms.conf to read instead of the module's */
 	char *const *directives;  /* --directive NAME=value */
 	char *jobs;               /* for make -j: "" means unlimited */
+	bool jobserver;           /* MAKEFLAGS names a jobserver: make gets no -j */
 };
 
 struct dkms {

@@ -385,6 +385,7 @@ int do_install(struct dkms *d, const char *m, const char *v, const struct kernel
 	int r = install_checks(&in);
 	if (r)
 		return r;
+	log_job_state("installing");
 	_cleanup_free_ char *ka = tree_ka_dir(&d->s, m, v, t->release, t->arch);
 	in.moddir = path_join(ka, "module");
 	in.link = tree_kernel_link(&d->s, m, t->release, t->arch);

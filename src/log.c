@@ -145,3 +145,23 @@ void log_restore_stderr(int saved)
 	dup2(saved, 2);
 	close(saved);
 }
+
+static int job_state_fd = -1;
+static size_t job_state_id;
+
+void log_job_state_to(int fd, size_t id)
+{
+	job_state_fd = fd;
+	job_state_id = id;
+}
+
+void log_job_state(const char *state)
+{
+	if (job_state_fd < 0)
+		return;
+	char line[64];
+	int n = snprintf(line, sizeof(line), "%zu %s\n", job_state_id, state);
+	/* one write below PIPE_BUF: lines of several jobs never mix */
+	if (n > 0 && (size_t)n < sizeof(line) && write(job_state_fd, line, (size_t)n) < 0)
+		job_state_fd = -1;
+}

@@ -28,3 +28,9 @@ void log_restore_stderr(int saved);
 /* With --verbose (or framework.conf verbose): the commands run and the
  * decisions taken, on stdout, each line starting "[verbose] ". */
 void debug(const char *fmt, ...) _printf_(1, 2);
+
+/* For a job whose parent shows live progress (autoinstall on a terminal):
+ * what the job does now ("building", "signing", "installing") is sent to
+ * fd as the line "<id> <state>".  fd -1 (the default): nothing is sent. */
+void log_job_state_to(int fd, size_t id);
+void log_job_state(const char *state);

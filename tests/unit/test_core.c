@@ -246,15 +246,46 @@ static void test_autoinstall_order(void **state)
 	_cleanup_strv_ char **installed = xcalloc(1, sizeof(char *));
 	const char *order[] = {"a", "b", "c"};
 	for (size_t step = 0; step < ARRAY_SIZE(order); step++) {
-		size_t i = ai_next_ready(jobs, n, installed);
+		size_t i = ai_next_ready(jobs, n, &installed, false);
 		assert_true(i < n);
 		assert_string_equal(jobs[i].m, order[step]);
 		jobs[i].started = true;
 		/* nothing else is ready until it is installed */
-		assert_int_equal(ai_next_ready(jobs, n, installed), n);
+		assert_int_equal(ai_next_ready(jobs, n, &installed, false), n);
 		strv_pushdup(&installed, jobs[i].m);
 	}
-	assert_int_equal(ai_next_ready(jobs, n, installed), n);
+	assert_int_equal(ai_next_ready(jobs, n, &installed, false), n);
+	for (size_t i = 0; i < n; i++)
+		strv_free(jobs[i].deps);
+}
+
+static void test_autoinstall_kernels(void **state)
+{
+	(void)state;
+	/* m for kernels 0 and 1, and d needing m on each */
+	struct ai_job jobs[] = {
+		{.m = "m", .v = "1", .kt = 0, .deps = words(NULL, NULL)},
+		{.m = "d", .v = "1", .kt = 0, .deps = words("m", NULL)},
+		{.m = "m", .v = "1", .kt = 1, .deps = words(NULL, NULL)},
+		{.m = "d", .v = "1", .kt = 1, .deps = words("m", NULL)},
+	};
+	size_t n = ARRAY_SIZE(jobs);
+	_cleanup_strv_ char **k0 = xcalloc(1, sizeof(char *));
+	_cleanup_strv_ char **k1 = xcalloc(1, sizeof(char *));
+	char **installed[] = {k0, k1};
+	assert_int_equal(ai_next_ready(jobs, n, installed, false), 0);
+	jobs[0].started = true;
+	/* m for kernel 1 may build beside m for kernel 0, unless they would
+	 * share a build directory */
+	assert_int_equal(ai_next_ready(jobs, n, installed, false), 2);
+	assert_int_equal(ai_next_ready(jobs, n, installed, true), n);
+	/* m installed on kernel 0 only: d may start there, not on kernel 1 */
+	jobs[0].done = true;
+	strv_pushdup(&installed[0], "m");
+	assert_int_equal(ai_next_ready(jobs, n, installed, true), 1);
+	assert_true(ai_deps_met(jobs, 1, installed));
+	assert_false(ai_deps_met(jobs, 3, installed));
+	k0 = installed[0];
 	for (size_t i = 0; i < n; i++)
 		strv_free(jobs[i].deps);
 }
@@ -356,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_staged),
 		cmocka_unit_test(test_txn),
 		cmocka_unit_test(test_autoinstall_order),
+		cmocka_unit_test(test_autoinstall_kernels),
 		cmocka_unit_test(test_status_rows),
 		cmocka_unit_test(test_tarball_paths),
 		cmocka_unit_test(test_compress),

@@ -333,6 +333,15 @@ if command -v bash >/dev/null; then
     expect_out "^==> dkms: $KA: ready\$"
     expect_out "^==> dkms: $KBR: ready\$"
 
+    CASE="alpm: two new kernels with headers get one autoinstall for both"
+    reset; add_kernel "$KA" headers; add_kernel "$KB" headers
+    printf '%s\n' "usr/lib/modules/$KA/" "usr/lib/modules/$KB/" >"$T/in"
+    run 0 "$T/hooks/dkms-hook" install <"$T/in"
+    grep -qxF -e "autoinstall -k $KA -k $KB" -e "autoinstall -k $KB -k $KA" "$T/calls" ||
+        fail "$CASE: dkms calls were: $(calls)"
+    [ "$(grep -c '^autoinstall' "$T/calls")" = 1 ] || fail "$CASE: more than one autoinstall: $(calls)"
+    [ "$(grep -c '^check -k' "$T/calls")" = 2 ] || fail "$CASE: not one check per kernel: $(calls)"
+
     CASE="alpm: a new module source is added and installed for every kernel with headers"
     reset; add_kernel "$KA" headers; add_kernel "$KB"; mkdir -p /usr/src/foo-bar-1.2
     echo 10 >"$T/rc.install"
