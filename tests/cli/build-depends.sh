@@ -87,10 +87,10 @@ expect_rc 0 kd install dep/1.0 -k "$K" > /dev/null
 expect_rc 0 kd install user/1.0 -k "$K" > /dev/null
 [ "$(cat "$T/dkms/user/1.0/$ka/.dep_dep" 2>/dev/null)" = 1.0 ] ||
     fail "user/1.0 did not record that it was built against dep 1.0"
-first=$(stat -c %i "$T/dkms/user/1.0/$ka/module/user.ko")
+first=$(stat -c "%i %z" "$T/dkms/user/1.0/$ka/module/user.ko")
 # the same version again changes nothing
 expect_rc 0 kd install dep/1.0 -k "$K" --force > /dev/null
-[ "$(stat -c %i "$T/dkms/user/1.0/$ka/module/user.ko")" = "$first" ] ||
+[ "$(stat -c "%i %z" "$T/dkms/user/1.0/$ka/module/user.ko")" = "$first" ] ||
     fail "user/1.0 was rebuilt though dep's version did not change"
 # another version: user is rebuilt and installed again
 expect_rc 0 kd add dep/2.0 > /dev/null
@@ -100,7 +100,7 @@ grep -qx "Rebuilding module user/1.0 due to updated dependencies" "$T/out" ||
     { cat "$T/out"; fail "install of dep/2.0 did not rebuild user/1.0"; }
 [ "$(cat "$T/dkms/user/1.0/$ka/.dep_dep" 2>/dev/null)" = 2.0 ] ||
     fail "user/1.0 did not record its rebuild against dep 2.0"
-[ "$(stat -c %i "$T/dkms/user/1.0/$ka/module/user.ko")" != "$first" ] || fail "user/1.0 was not built again"
+[ "$(stat -c "%i %z" "$T/dkms/user/1.0/$ka/module/user.ko")" != "$first" ] || fail "user/1.0 was not built again"
 kd status user -k "$K" | grep -qx "user/1.0, $K, $ARCH: installed" ||
     { kd status; fail "user/1.0 is not installed after its rebuild"; }
 # a bad value is refused as newer releases do
