@@ -11,9 +11,9 @@
 # /lib/modules of both kernels exactly as dkms left them, the dkms tree,
 # our dkms with its libraries (no bash: edu's dkms.conf, which only bash
 # reads, comes from the evaluation autoinstall kept) and a framework.conf
-# naming the trees.  The guest loads the drivers by name through depmod's tables,
-# talks to the edu device, and runs `dkms check` and `dkms check --json`
-# against its real /sys; the serial console output is checked:
+# naming the trees.  The guest loads the drivers by name through depmod's
+# tables, talks to the edu device, and runs `dkms check` and `dkms check
+# --json` against its real /sys; the serial console output is checked:
 #   - on both kernels the edu driver binds the device, reads identification
 #     0x010000ed and has the device compute 5! = 120;
 #   - api612 binds the pci-testdev on 6.1 and is absent on 6.12, which
