@@ -1,5 +1,6 @@
 #include "evalcache.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -15,28 +16,101 @@ static void hash_str(EVP_MD_CTX *c, const char *tag, const char *s)
 	EVP_DigestUpdate(c, s, strlen(s) + 1);
 }
 
-void evalcache_key(const struct shell_eval *e, char key[65])
+static bool ident_char(char c)
 {
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
-	for (size_t i = 0; e->names && e->names[i]; i++)
-		hash_str(c, "name", e->names[i]);
-	for (size_t i = 0; e->assign && e->assign[i]; i++)
-		hash_str(c, "assign", e->assign[i]);
-	for (size_t i = 0; e->deprecated && e->deprecated[i]; i++)
-		hash_str(c, "deprecated", e->deprecated[i]);
-	for (size_t i = 0; e->files && e->files[i]; i++) {
-		_cleanup_free_ char *text = NULL;
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+/* The word w in the text, not as part of a longer name. */
+static bool has_word(const char *text, const char *w)
+{
+	size_t n = strlen(w);
+	for (const char *p = strstr(text, w); p; p = strstr(p + 1, w))
+		if ((p == text || !ident_char(p[-1])) && !ident_char(p[n]))
+			return true;
+	return false;
+}
+
+/* A `.` command: a lone dot where a command may start, then a blank. */
+static bool has_dot_command(const char *text)
+{
+	for (const char *p = strchr(text, '.'); p; p = strchr(p + 1, '.'))
+		if ((p == text || strchr("\n \t;&|({`", p[-1])) && (p[1] == ' ' || p[1] == '\t'))
+			return true;
+	return false;
+}
+
+/* Whether the text may reach a variable without naming it: eval,
+ * indirection, a listing of the variables, another file sourced. */
+static bool reaches_unnamed(const char *text)
+{
+	static const char *const words[] = {
+		"eval", "source", "declare", "typeset", "local", "readonly", "export",
+		"set", "env", "printenv", "compgen",
+	};
+	if (strstr(text, "${!") || has_dot_command(text))
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+		if (has_word(text, words[i]))
+			return true;
+	return false;
+}
+
+/* Whether the evaluation may see the variable assigned by `assign`
+ * ("name=value"): the files' text names it; any when text is NULL. */
+static bool assign_seen(const char *assign, const char *text)
+{
+	if (!text)
+		return true;
+	_cleanup_free_ char *name = xstrndup(assign, strcspn(assign, "="));
+	return has_word(text, name);
+}
+
+/* The files' names and contents into c; their text, one after another,
+ * into *all (NULL when one holds a NUL, which bash skips and strstr
+ * would stop at). */
+static void hash_files(EVP_MD_CTX *c, char *const *files, char **all)
+{
+	struct strbuf text = {0};
+	bool nul = false;
+	for (size_t i = 0; files && files[i]; i++) {
+		_cleanup_free_ char *content = NULL;
 		size_t len = 0;
-		hash_str(c, "file", e->files[i]);
-		if (read_file(e->files[i], &text, &len) == 0) {
+		hash_str(c, "file", files[i]);
+		if (read_file(files[i], &content, &len) == 0) {
 			EVP_DigestUpdate(c, "content", 8);
-			EVP_DigestUpdate(c, text, len);
+			EVP_DigestUpdate(c, content, len);
 			EVP_DigestUpdate(c, &len, sizeof(len));
+			nul |= memchr(content, '\0', len) != NULL;
+			strbuf_appendn(&text, content, len);
+			strbuf_append(&text, "\n");
 		} else {
 			EVP_DigestUpdate(c, "missing", 8);
 		}
 	}
+	strbuf_append(&text, "");
+	*all = nul ? NULL : strbuf_steal(&text);
+	if (nul)
+		strbuf_release(&text);
+}
+
+void evalcache_key(const struct shell_eval *e, char key[65])
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	_cleanup_free_ char *all = NULL;
+	hash_files(c, e->files, &all);
+	const char *scan = all && !reaches_unnamed(all) ? all : NULL;
+	for (size_t i = 0; e->names && e->names[i]; i++)
+		hash_str(c, "name", e->names[i]);
+	/* a variable the files cannot see does not change what bash makes of
+	 * them: the running kernel, or the install tree, may change and the
+	 * entry still serve */
+	for (size_t i = 0; e->assign && e->assign[i]; i++)
+		if (assign_seen(e->assign[i], scan))
+			hash_str(c, "assign", e->assign[i]);
+	for (size_t i = 0; e->deprecated && e->deprecated[i]; i++)
+		hash_str(c, "deprecated", e->deprecated[i]);
 	_cleanup_free_ char *hex = digest_hex(c);
 	EVP_MD_CTX_free(c);
 	snprintf(key, 65, "%s", hex ? hex : "");

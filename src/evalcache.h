@@ -1,9 +1,13 @@
 /* What bash made of dkms.conf files, kept in the dkms tree: a file that
  * only bash can read is evaluated once (at add, build or install), and
- * status reads the result without starting bash.  An entry is keyed on
- * everything the evaluation saw: each file's name and content, the
- * variables set before it (kernel, arch, trees...) and the names read
- * back; an edit of any of them is a new key.  Entries live in the
+ * status and check read the result without starting bash.  An entry is
+ * keyed on everything the evaluation saw: each file's name and content,
+ * the variables set before it (kernel, arch, trees...) that the files
+ * name, all of them when a file may reach one without naming it (eval,
+ * ${!...}, set, declare, another file sourced...), and the names read
+ * back; an edit of any of them is a new key, while a variable no file
+ * names (the running kernel after a reboot, the install tree) may change and
+ * the entry still serve.  Entries live in the
  * version's directory, <dkms_tree>/<m>/<v>/.conf-cache/, so that they go
  * with it at remove, and are written atomically; one that cannot be
  * read back is a miss. */

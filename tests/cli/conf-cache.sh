@@ -1,7 +1,9 @@
 #!/bin/bash
 # A dkms.conf that only bash can read is evaluated once and kept
 # (src/evalcache.h): status then starts no bash at all and prints the same;
-# an edit of the file, or another kernel, is a miss and bash reads it again.
+# an edit of the file, or another kernel, is a miss and bash reads it again;
+# a variable the file does not name (the install tree's path) may change,
+# one it names, or may reach through eval, may not.
 . "$(dirname "$0")/../lib.sh"
 K1=6.1.0-88-dkmstest K2=6.12.0-88-dkmstest
 mkroot "$K1" "$K2"
@@ -42,6 +44,32 @@ kd status >/dev/null
 [ "$(started)" -gt 0 ] || fail "an edited dkms.conf was taken from the cache"
 ls "$T/dkms/shellish/1.0/.conf-cache" | grep -q . || fail "no cache entries in the version's directory"
 sed -i 's/^name=renamed/name=shellish/' "$T/src/shellish-1.0/dkms.conf"
+
+# A variable the file does not name is not in the key: with the install
+# tree named by another path (as current_kernel changes at a reboot), the
+# entries still serve.
+ln -s lib/modules "$T/modules-elsewhere"
+kd_at() { local it=$1; shift; PATH="$T/bin:$PATH" "$DKMS" --dkmstree "$T/dkms" --sourcetree "$T/src" --installtree "$it" "$@"; }
+rm -f "$T/bash.log"
+got=$(kd_at "$T/modules-elsewhere" status)
+[ "$(started)" = 0 ] || fail "status started bash $(started) times for a file that does not name install_tree, with the install tree elsewhere"
+[ "$got" = "$want" ] || fail "status from the cache, install tree elsewhere, differs: '$got' vs '$want'"
+# one it names is: now it does
+cp "$T/src/shellish-1.0/dkms.conf" "$T/conf.orig"
+echo 'case $install_tree in */modules-elsewhere) BUILT_MODULE_NAME[2]=elsewhere; DEST_MODULE_LOCATION[2]=/updates;; esac' \
+    >>"$T/src/shellish-1.0/dkms.conf"
+kd status >/dev/null
+rm -f "$T/bash.log"
+kd_at "$T/modules-elsewhere" status >/dev/null
+[ "$(started)" -gt 0 ] || fail "a file naming install_tree was taken from the cache with another install tree"
+# eval may reach any variable: all of them are in the key
+cp "$T/conf.orig" "$T/src/shellish-1.0/dkms.conf"
+echo 'eval "x=\$install_tree"' >>"$T/src/shellish-1.0/dkms.conf"
+kd status >/dev/null
+rm -f "$T/bash.log"
+kd_at "$T/modules-elsewhere" status >/dev/null
+[ "$(started)" -gt 0 ] || fail "a file with eval was taken from the cache with another install tree"
+cp "$T/conf.orig" "$T/src/shellish-1.0/dkms.conf"
 expect_rc 0 kd remove shellish/1.0 --all
 [ ! -e "$T/dkms/shellish" ] || fail "remove left the module's cache entries behind"
 echo "status read a bash-only dkms.conf from the cache: no bash started"

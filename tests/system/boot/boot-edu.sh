@@ -1,21 +1,31 @@
 #!/bin/bash
-# Boot test: "the hardware works after the kernel update".
+# Boot test: "the hardware works after the kernel update", and `dkms check`
+# says beforehand which hardware will not.
 #
 # Registers the example driver (examples/edu-dkms) and a driver that only
-# builds for 6.1 (tests/fixtures/api612-1.0) with our dkms in a
-# throwaway root, installs both for two kernels, then boots each kernel
-# in QEMU with an edu PCI device and a small initramfs carrying
-# /lib/modules/<kernel> exactly as dkms left it.  The guest loads the driver
-# by name through depmod's tables and talks to the device; the serial
-# console output is checked:
-#   - on both kernels the driver binds the device, reads identification
+# builds for 6.1 (tests/fixtures/api612-1.0, which drives QEMU's
+# pci-testdev) with our dkms in a throwaway root, and runs `dkms
+# autoinstall` for two kernels as a kernel update does: api612's build for
+# 6.12 fails and leaves a failure record.  Then it boots each kernel in
+# QEMU with an edu PCI device, a pci-testdev and a small initramfs carrying
+# /lib/modules of both kernels exactly as dkms left them, the dkms tree,
+# our dkms with its libraries (no bash: edu's dkms.conf, which only bash
+# reads, comes from the evaluation autoinstall kept) and a framework.conf
+# naming the trees.  The guest loads the drivers by name through depmod's
+# tables, talks to the edu device, and runs `dkms check` and `dkms check
+# --json` against its real /sys; the serial console output is checked:
+#   - on both kernels the edu driver binds the device, reads identification
 #     0x010000ed and has the device compute 5! = 120;
-#   - on 6.12 the build of api612 fails (dkms exits 10), the module is
-#     absent, and the kernel still boots with the edu driver working.
+#   - api612 binds the pci-testdev on 6.1 and is absent on 6.12, which
+#     still boots with the edu driver working;
+#   - in both guests `dkms check --json` (parsed with python3) says 6.1 is
+#     ready and 6.12 degraded, names api612 as failed there with its first
+#     compiler error and its log, and the pci-testdev as the device that
+#     needs it; it exits 13.
 #
 # Kernels come from Debian's archive (apt-get download), never from /boot,
 # and are kept in $BOOT_CACHE between runs.  Needs qemu-system-x86,
-# busybox-static and cpio (scripts/setup-deps.sh --system).
+# busybox-static, cpio and python3 (scripts/setup-deps.sh --system).
 #
 # Environment: BOOT_CACHE (default /var/cache/dkms-c-tests/boot),
 # BOOT_TIMEOUT seconds per boot (default 180), KEEP_LOGS=1 keeps the
@@ -35,7 +45,7 @@ renice -n 10 $$ >/dev/null 2>&1 || :
 [ "$(id -u)" = 0 ] || skip "needs root (dkms builds, device nodes in the initramfs)"
 [ -x "$DKMS" ] || fail "our dkms not found at $DKMS"
 need_headers "${KERNELS[@]}"
-for p in qemu-system-x86_64 cpio gzip depmod apt-get dpkg-deb; do
+for p in qemu-system-x86_64 cpio gzip depmod apt-get dpkg-deb ldd python3; do
     command -v "$p" >/dev/null || skip "$p not installed (scripts/setup-deps.sh --system)"
 done
 BUSYBOX=/bin/busybox
@@ -70,28 +80,34 @@ for k in "${KERNELS[@]}"; do
     get_vmlinuz "$k" || skip "cannot get linux-image-$k (apt-get download failed)"
 done
 
-# --- 2. dkms: register, build and install in a throwaway root -----------------
+# --- 2. dkms: register, then autoinstall each kernel, in a throwaway root ---
 mkroot "${KERNELS[@]}"
 
 edu=$(put_source "$EXAMPLE")
 [ "$edu" = edu/1.0 ] || fail "example dkms.conf names '$edu', expected edu/1.0"
+# A line only bash reads, as many packages' dkms.conf files have: dkms
+# evaluates it with bash at autoinstall and keeps the result
+# (src/evalcache.c); the guest, which has no bash, reads it from there.
+echo 'if [ -n "$kernelver" ]; then AUTOINSTALL="yes"; fi' >>"$T/src/edu-1.0/dkms.conf"
 old=$(put_source "$OLD_SRC")
+[ "$old" = api612/1.0 ] || fail "fixture dkms.conf names '$old', expected api612/1.0"
 tdkms add "$edu" || fail "dkms add $edu"
 tdkms add "$old" || fail "dkms add $old"
 
-for k in "${KERNELS[@]}"; do
-    tdkms install "$edu" -k "$k" || fail "dkms install $edu -k $k exited $?"
-done
-tdkms install "$old" -k "$K61" || fail "dkms install $old -k $K61 exited $?"
-rc=0; tdkms install "$old" -k "$K612" >"$T/api612-612.out" 2>&1 || rc=$?
-[ "$rc" = 10 ] || { cat "$T/api612-612.out" >&2; fail "dkms install $old -k $K612 exited $rc, expected 10 (failed make)"; }
+# What a kernel package's postinst runs: both drivers say AUTOINSTALL.
+tdkms autoinstall -k "$K61" >"$T/ai-61.out" 2>&1 || { cat "$T/ai-61.out" >&2; fail "dkms autoinstall -k $K61 exited $?"; }
+rc=0; tdkms autoinstall -k "$K612" >"$T/ai-612.out" 2>&1 || rc=$?
+[ "$rc" = 11 ] || { cat "$T/ai-612.out" >&2; fail "dkms autoinstall -k $K612 exited $rc, expected 11 (api612's build fails)"; }
+[ -n "$(ls -A "$T/dkms/edu/1.0/.conf-cache" 2>/dev/null)" ] || fail "autoinstall kept no evaluation of edu/1.0's dkms.conf in $T/dkms/edu/1.0/.conf-cache"
+failure=$T/dkms/api612/1.0/failures/$K612-$ARCH
+[ -s "$failure" ] && [ -s "$failure.log" ] || { cat "$T/ai-612.out" >&2; fail "autoinstall -k $K612: no failure record $failure (and .log) for api612/1.0"; }
 
 # find_ko DIR NAME: the installed module file, whatever compression it has.
 find_ko() { find "$1" \( -name "$2.ko" -o -name "$2.ko.*" \) -print -quit; }
 
 for k in "${KERNELS[@]}"; do
     md=$T/lib/modules/$k
-    [ -s "$md/modules.dep" ] || fail "no $md/modules.dep after dkms install: depmod was not run for $k"
+    [ -s "$md/modules.dep" ] || fail "no $md/modules.dep after dkms autoinstall: depmod was not run for $k"
     ko=$(find_ko "$md" edu); [ -n "$ko" ] || fail "edu module not installed under $md"
     grep -q "^${ko#"$md"/}:" "$md/modules.dep" || fail "$md/modules.dep does not list ${ko#"$md"/}"
 done
@@ -102,6 +118,11 @@ grep -q "^edu/1.0, $K612, $ARCH: installed" "$T/status" || { cat "$T/status" >&2
 grep -q "^api612/1.0, $K612" "$T/status" && { cat "$T/status" >&2; fail "status shows api612 for $K612"; }
 
 # --- 3. initramfs per kernel --------------------------------------------------
+# The guest sees the trees at the paths dkms used on the host ($T/dkms,
+# $T/src: the source links and the failure record's log name them), and
+# /lib/modules of both kernels as a machine with both installed has them;
+# /etc/dkms/framework.conf names the trees, so `dkms check` runs as on a
+# real machine, without options.
 cat >"$T/init" <<'EOF'
 #!/bin/busybox sh
 /bin/busybox mkdir -p /proc /sys /dev /sbin /usr/bin /usr/sbin /tmp
@@ -126,20 +147,58 @@ else
 fi
 dmesg | grep -w edu | sed 's/^/EDU-DMESG: /'
 if modprobe api612 2>/dev/null; then echo "API612=loaded"; else echo "API612=absent"; fi
+bound=none
+for d in /sys/bus/pci/drivers/api612/0000:*; do
+    [ -e "$d" ] && bound=${d##*/}
+done
+echo "API612-BOUND=$bound"
+# dkms check, as a person reads it and as JSON, against this machine's /sys
+echo "GUEST-BASH=$(command -v bash || echo none)"
+/usr/sbin/dkms check >/tmp/check.txt 2>&1
+echo "CHECK-TEXT-RC=$?"
+echo "CHECK-TEXT-BEGIN"; cat /tmp/check.txt; echo "CHECK-TEXT-END"
+t0=$(cut -d' ' -f1 /proc/uptime)
+/usr/sbin/dkms check --json >/tmp/check.json 2>/tmp/check.err
+echo "CHECK-JSON-RC=$?"
+echo "CHECK-JSON-SECONDS=$(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { print b - a }')"
+echo "CHECK-JSON-BEGIN"; cat /tmp/check.json; echo; echo "CHECK-JSON-END"
+sed 's/^/CHECK-STDERR: /' /tmp/check.err
 echo "GUEST-UPTIME=$(cut -d' ' -f1 /proc/uptime)"
 echo "BOOT-DONE"
 poweroff -f
 EOF
+cat >"$T/framework.conf" <<EOF
+dkms_tree="$T/dkms"
+source_tree="$T/src"
+install_tree="/lib/modules"
+EOF
+
+# copy_to ROOT FILE...: each FILE at its own path below ROOT, links followed.
+copy_to() {
+    local r=$1 f; shift
+    for f in "$@"; do
+        mkdir -p "$r$(dirname "$f")" && cp -L "$f" "$r$f" || return 1
+    done
+}
+
+# Our dkms, the shared libraries it needs and the loader (ldd lists both).
+dkms_libs=$(ldd "$DKMS" | sed -n 's/^[[:space:]]*\(.* => \)\{0,1\}\(\/[^ ]*\) (0x.*/\2/p')
+[ -n "$dkms_libs" ] || fail "ldd $DKMS listed no libraries"
 
 mkinitrd() {
-    local k=$1 out=$2 r
+    local k=$1 out=$2 r kk
     r=$T/initrd-$k
-    mkdir -p "$r/bin" "$r/lib/modules" "$r/dev"
+    mkdir -p "$r/bin" "$r/lib/modules" "$r/dev" "$r/usr/sbin" "$r/etc/dkms" "$r$T"
     cp "$BUSYBOX" "$r/bin/busybox"
     cp "$T/init" "$r/init"
     chmod 755 "$r/init" "$r/bin/busybox"
     mknod -m 600 "$r/dev/console" c 5 1
-    cp -a "$T/lib/modules/$k" "$r/lib/modules/$k"
+    for kk in "${KERNELS[@]}"; do cp -a "$T/lib/modules/$kk" "$r/lib/modules/$kk"; done
+    cp "$DKMS" "$r/usr/sbin/dkms"
+    # shellcheck disable=SC2086 # one path a word
+    copy_to "$r" $dkms_libs || fail "cannot copy the libraries of $DKMS into the initramfs"
+    cp "$T/framework.conf" "$r/etc/dkms/framework.conf"
+    cp -a "$T/dkms" "$T/src" "$r$T/"
     (cd "$r" && find . -print0 | LC_ALL=C sort -z \
         | cpio --null -o -H newc --quiet | gzip -1) >"$out"
     rm -rf "$r"
@@ -151,7 +210,7 @@ boot() {
     start=${EPOCHREALTIME/[.,]/}
     timeout "$BOOT_TIMEOUT" qemu-system-x86_64 -nographic -no-reboot -m 512 \
         -nic none -kernel "$BOOT_CACHE/vmlinuz-$k" -initrd "$T/initrd-$k.gz" \
-        -append "console=ttyS0 panic=-1 quiet" -device edu \
+        -append "console=ttyS0 panic=-1 quiet" -device edu -device pci-testdev \
         </dev/null >"$log" 2>&1 || rc=$?
     end=${EPOCHREALTIME/[.,]/}
     ms=$(( (end - start) / 1000 ))
@@ -165,7 +224,7 @@ boot() {
 marker() { sed -n "s/^$2=//p" "$1" | tail -n1; }
 
 check_boot() {
-    local k=$1 log=$2 old_want=$3 v
+    local k=$1 log=$2 old_want=$3 v b
     grep -q "^BOOT-UP kernel=$k\$" "$log" || { tail -n 30 "$log" >&2; fail "$k: the guest did not come up"; }
     grep -q "^BOOT-DONE" "$log" || { tail -n 30 "$log" >&2; fail "$k: the guest init did not finish"; }
     v=$(marker "$log" EDU-MODPROBE); [ "$v" = ok ] || { cat "$log" >&2; fail "$k: modprobe edu: $v"; }
@@ -174,7 +233,81 @@ check_boot() {
     v=$(marker "$log" EDU-IDENT); [ "$v" = 0x010000ed ] || { cat "$log" >&2; fail "$k: ident '$v', expected 0x010000ed"; }
     v=$(marker "$log" EDU-FACT); [ "$v" = 120 ] || { cat "$log" >&2; fail "$k: 5! read back as '$v', expected 120"; }
     v=$(marker "$log" API612); [ "$v" = "$old_want" ] || { cat "$log" >&2; fail "$k: api612 $v, expected $old_want"; }
-    echo "$k: edu bound $(marker "$log" EDU-BOUND), ident $(marker "$log" EDU-IDENT), 5! = $(marker "$log" EDU-FACT), api612 $v, guest uptime at the end $(marker "$log" GUEST-UPTIME) s"
+    b=$(marker "$log" API612-BOUND)
+    if [ "$old_want" = loaded ]; then
+        [ -n "$b" ] && [ "$b" != none ] || { cat "$log" >&2; fail "$k: api612 loaded but did not bind the pci-testdev"; }
+    else
+        [ "$b" = none ] || { cat "$log" >&2; fail "$k: api612 bound '$b' although it is absent"; }
+    fi
+    echo "$k: edu bound $(marker "$log" EDU-BOUND), ident $(marker "$log" EDU-IDENT), 5! = $(marker "$log" EDU-FACT), api612 $v (bound $b), guest uptime at the end $(marker "$log" GUEST-UPTIME) s"
+}
+
+# between LOG BEGIN END: the lines the guest printed between two markers.
+between() { sed -n "/^$2\$/,/^$3\$/{/^$2\$/d;/^$3\$/d;p}" "$1"; }
+
+# check_report BOOTED LOG: what `dkms check` said in the guest running
+# kernel BOOTED, about both kernels.
+check_report() {
+    local k=$1 log=$2 v
+    v=$(marker "$log" GUEST-BASH)
+    [ "$v" = none ] || fail "$k guest: has a bash ($v), so it does not show that check needs none"
+    v=$(marker "$log" CHECK-JSON-RC)
+    [ "$v" = 13 ] || { cat "$log" >&2; fail "$k guest: dkms check --json exited '$v', expected 13 (a kernel degraded)"; }
+    v=$(marker "$log" CHECK-TEXT-RC)
+    [ "$v" = 13 ] || { cat "$log" >&2; fail "$k guest: dkms check exited '$v', expected 13 (a kernel degraded)"; }
+    between "$log" CHECK-TEXT-BEGIN CHECK-TEXT-END >"$log.check.txt"
+    between "$log" CHECK-JSON-BEGIN CHECK-JSON-END >"$log.check.json"
+    grep -q "^$K61: ready" "$log.check.txt" && grep -q "^$K612: degraded" "$log.check.txt" \
+        || { cat "$log.check.txt" >&2; fail "$k guest: dkms check does not say $K61 ready and $K612 degraded"; }
+    python3 - "$log.check.json" "$k" "$K61" "$K612" "$T/dkms" "$ARCH" <<'PY' || { cat "$log" >&2; fail "$k guest: dkms check --json is not what the boot needs (above)"; }
+import json, re, sys
+path, booted, k61, k612, tree, arch = sys.argv[1:]
+def need(cond, what):
+    if not cond:
+        sys.exit(f"FAIL: {booted} guest: dkms check --json: {what}")
+try:
+    report = json.load(open(path))
+except ValueError as e:
+    sys.exit(f"FAIL: {booted} guest: dkms check --json printed no JSON: {e}")
+kernels = {k["kernel"]: k for k in report["kernels"]}
+need(set(kernels) == {k61, k612}, f"kernels checked are {sorted(kernels)}, expected {k61} and {k612}")
+need([k["kernel"] for k in report["kernels"]] == [k612, k61], "kernels are not newest first")
+need(report["secure_boot"]["state"] == "disabled", f"secure_boot.state {report['secure_boot']['state']!r} in a BIOS guest")
+def module(k, name):
+    mods = [m for m in kernels[k]["modules"] if m["name"] == name]
+    need(len(mods) == 1, f"{k}: module {name} listed {len(mods)} times")
+    return mods[0]
+testdev = re.compile(r"^PCI 1b36:0005 \(0000:00:[0-9a-f]{2}\.0\)")
+edu_dev = re.compile(r"^PCI 1234:11e8 \(0000:00:[0-9a-f]{2}\.0\) bound to edu$")
+# the driver bound in the running guest: api612 on 6.1, none on 6.12
+bound = " bound to api612" if booted == k61 else ", no driver bound"
+for k in (k61, k612):
+    edu = module(k, "edu")
+    need(edu["state"] == "installed" and edu["verified"] is True and edu["will_load"] is True,
+         f"{k}: edu/1.0 is {edu['state']}, verified {edu['verified']}, will_load {edu['will_load']}: {edu['problem']} {edu['load_problem']}")
+    need(any(edu_dev.match(d) for d in edu["devices"]), f"{k}: edu's devices {edu['devices']} lack the bound edu device")
+k = kernels[k61]
+need(k["verdict"] == "ready", f"{k61} is {k['verdict']}, expected ready: {k['summary']}")
+api = module(k61, "api612")
+need(api["state"] == "installed" and api["verified"] is True, f"{k61}: api612/1.0 is {api['state']}, verified {api['verified']}")
+need(any(testdev.match(d) and d.endswith(bound) for d in api["devices"]),
+     f"{k61}: api612's devices {api['devices']} lack the pci-testdev{bound}")
+k = kernels[k612]
+need(k["verdict"] == "degraded", f"{k612} is {k['verdict']}, expected degraded: {k['summary']}")
+need("api612" in k["summary"] and "1b36:0005" in k["summary"], f"{k612}: the summary does not name api612 and its device: {k['summary']!r}")
+api = module(k612, "api612")
+need(api["state"] == "failed", f"{k612}: api612/1.0 is {api['state']}, expected failed")
+need(isinstance(api["exit_code"], int) and api["exit_code"] != 0, f"{k612}: api612 exit_code {api['exit_code']!r}")
+need(re.search(r":[0-9]+:[0-9]+: error: .*class_create", api["first_error"] or ""),
+     f"{k612}: api612's first_error {api['first_error']!r} is not the compiler's error about class_create")
+log = f"{tree}/api612/1.0/failures/{k612}-{arch}.log"
+need(api["log"] == log, f"{k612}: api612's log is {api['log']!r}, expected {log}")
+need(api["aliases_known"] is True, f"{k612}: api612's aliases are unknown although it was built for {k61}")
+need(any(testdev.match(d) and d.endswith(bound) for d in api["devices"]),
+     f"{k612}: api612's devices {api['devices']} lack the pci-testdev{bound}")
+print(f"{booted} guest: dkms check: {k61} ready; {k612} degraded: {k['summary']}")
+PY
+    echo "$k guest: dkms check --json took $(marker "$log" CHECK-JSON-SECONDS) s (emulated CPU)"
 }
 
 for k in "${KERNELS[@]}"; do
@@ -187,6 +320,7 @@ for k in "${KERNELS[@]}"; do
         "$K61")  check_boot "$k" "$T/console-$k.log.txt" loaded ;;
         *)       check_boot "$k" "$T/console-$k.log.txt" absent ;;
     esac
+    check_report "$k" "$T/console-$k.log.txt"
 done
-echo "PASS: edu driver works on ${KERNELS[*]}; api612 absent on $K612 and the boot came up"
+echo "PASS: edu driver works on ${KERNELS[*]}; api612 bound on $K61, absent on $K612 and the boot came up; dkms check foresaw it"
 exit 0
