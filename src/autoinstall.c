@@ -13,6 +13,7 @@
 #include "actions.h"
 #include "autoinstall.h"
 #include "build.h"
+#include "compiler.h"
 #include "install.h"
 #include "kernel.h"
 #include "log.h"
@@ -229,6 +230,9 @@ static int print_summary(struct dkms *d, const struct ai_job *jobs, size_t nj, c
 			failed++;
 		}
 	}
+	_cleanup_free_ char *cc_warning = compiler_warning(t);
+	if (cc_warning)
+		info("  compiler: %s", cc_warning);
 	return failed;
 }
 

@@ -10,6 +10,7 @@
 
 #include "add.h"
 #include "artifact.h"
+#include "compiler.h"
 #include "compress.h"
 #include "failure.h"
 #include "kernel.h"
@@ -37,6 +38,8 @@ struct build {
 	int devnull;
 	struct sandbox sb;  /* how make, CLEAN, PRE_BUILD and POST_BUILD run */
 	bool confined;      /* they run in a sandbox, build_dir given to it */
+	struct compiler_choice cc; /* what make gets as CC (compiler.h) */
+	struct launcher launcher;  /* compiler_launcher, found */
 };
 
 /* 'text' quoted for bash. */
@@ -253,6 +256,58 @@ static int collect_modules(struct build *b)
 	return 0;
 }
 
+/* compiler_launcher checked, and the compiler for this kernel chosen
+ * (compiler.h); a launcher that is not right stops the build before
+ * anything is done. */
+static int choose_compiler(struct build *b)
+{
+	_cleanup_free_ char *why = NULL;
+	if (launcher_resolve(b->d->s.compiler_launcher, &b->launcher, &why) < 0) {
+		error("Build of %s/%s for kernel %s (%s) stopped: %s.", b->m, b->v, b->t->release, b->t->arch, why);
+		return EX_FAILED;
+	}
+	compiler_choose(b->t, b->mc->make_command, b->launcher.path, &b->cc);
+	return 0;
+}
+
+/* The compiler chosen, said; its environment for make, and for a
+ * launcher its cache and network in the sandbox. */
+static void use_compiler(struct build *b)
+{
+	if (b->cc.note)
+		info("%s", b->cc.note);
+	if (b->cc.warning)
+		warn("%s", b->cc.warning);
+	if (b->cc.compiler)
+		env_set(&b->env_make, "CC", b->cc.compiler);
+	if (b->cc.llvm)
+		env_set(&b->env_make, "LLVM", b->cc.llvm);
+	launcher_prepare(&b->launcher, &b->env_make);
+	if (!b->confined)
+		return;
+	/* make finds the compilers and the launcher where dkms found them */
+	const char *path = env_get(b->env_make, "PATH");
+	_cleanup_free_ char *dirs = xstrdup(path ? path : "");
+	for (char *save = NULL, *dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save))
+		if (dir[0] == '/')
+			sandbox_show(&b->sb, dir);
+	if (b->launcher.cache_dir)
+		sandbox_add_writable(&b->sb, b->launcher.cache_dir);
+	b->sb.share_net = b->launcher.network;
+}
+
+/* make's command line with the compiler chosen: its variables right
+ * after the leading "make". */
+static char *with_compiler(const struct build *b, char *make_cmd)
+{
+	_cleanup_free_ char *vars = compiler_make_vars(&b->cc);
+	if (!*vars || !startswith(make_cmd, "make "))
+		return make_cmd;
+	char *r = xasprintf("make%s%s", vars, make_cmd + 4);
+	free(make_cmd);
+	return r;
+}
+
 /* What must hold before anything is copied or compiled. */
 static int build_preflight(struct build *b)
 {
@@ -287,6 +342,8 @@ static int build_preflight(struct build *b)
 		      t->release, s->kernel_dir_base, t->release, s->kernel_dir_base, t->release, t->release);
 		return EX_FAILED;
 	}
+	if ((r = choose_compiler(b)))
+		return r;
 	sign_prepare(s, t, &b->sp);
 	if (b->sp.failed) {
 		/* sign_strict; the reason is already printed: fail before spending a build */
@@ -424,6 +481,7 @@ static int run_make(struct build *b)
 		make_cmd = xasprintf("make -j%s KERNELRELEASE=%s%s", b->d->opt.jobs, t->release, b->mc->make_command + 4);
 	else
 		make_cmd = xstrdup(b->mc->make_command);
+	make_cmd = with_compiler(b, make_cmd);
 	progress_start("%s", make_cmd);
 	_cleanup_free_ char *make_full = with_vars(b, make_cmd);
 	int mr = dkms_run_shell_in(&b->sb, make_full, b->build_dir, logfd, b->env_make);
@@ -518,16 +576,15 @@ static int compile(struct build *b)
 {
 	const struct kernel_target *t = b->t;
 	b->shim = make_uname_shim(&b->d->s, t->release);
-	/* PRE_BUILD sees CC as the kernel was built with; make does not. */
-	if (t->cc)
-		debug("Kernel %s was built with %s: PRE_BUILD runs with CC=%s, make with the kernel's own choice.",
-		      t->release, t->cc, t->cc);
-	else
-		debug("Kernel %s names no compiler (no CONFIG_CC_VERSION_TEXT): CC is unset for the build.", t->release);
-	b->env_pre = build_env(b->shim, t->cc);
+	/* PRE_BUILD sees CC as the kernel was built with, or the compiler
+	 * chosen for it; make gets the choice on its command line. */
+	b->env_pre = build_env(b->shim, b->cc.compiler ? b->cc.compiler : t->cc);
 	b->env_make = build_env(b->shim, NULL);
 	int r;
-	if ((r = build_confine(b)) || (r = pre_build(b)))
+	if ((r = build_confine(b)))
+		return r;
+	use_compiler(b);
+	if ((r = pre_build(b)))
 		return r;
 
 	info_blank();
@@ -576,6 +633,8 @@ int do_build(struct dkms *d, const char *m, const char *v, const struct kernel_t
 	strv_free(b.env_pre);
 	strv_free(b.env_make);
 	sandbox_free(&b.sb);
+	compiler_choice_free(&b.cc);
+	launcher_free(&b.launcher);
 	sign_plan_free(&b.sp);
 	free(b.base);
 	free(b.build_dir);

@@ -19,6 +19,7 @@ const char *const framework_vars[] = {
 	/* ours */
 	"artifact_cache", "artifact_cache_size",
 	"build_sandbox",  /* confining builds (sandbox.h) */
+	"compiler_launcher", /* ccache, sccache, distcc, icecc (compiler.h) */
 	NULL,
 };
 
@@ -99,6 +100,7 @@ static void settings_defaults(struct settings *s, const char *root)
 		{"parallel_jobs", NULL}, {"sign_file", NULL}, {"mok_signing_key", NULL},
 		{"mok_certificate", NULL}, {"post_transaction", NULL}, {"sign_strict", NULL},
 		{"artifact_cache", NULL}, {"artifact_cache_size", NULL}, {"build_sandbox", NULL},
+		{"compiler_launcher", NULL},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(envs); i++)
 		envs[i][1] = getenv(envs[i][0]);
@@ -111,6 +113,7 @@ static void settings_defaults(struct settings *s, const char *root)
 	s->artifact_cache = xstrdup(envs[6][1] ? envs[6][1] : "");
 	s->artifact_cache_size = xstrdup(envs[7][1] ? envs[7][1] : "2G");
 	s->build_sandbox = xstrdup(envs[8][1] ? envs[8][1] : "");
+	s->compiler_launcher = xstrdup(envs[9][1] ? envs[9][1] : "");
 
 	const char *addon = getenv("ADDON_MODULES_DIR");
 	if (!str_empty(addon)) {
@@ -194,7 +197,7 @@ int settings_load(struct settings *s, const char *root)
 		{"mok_certificate", &s->mok_certificate}, {"parallel_jobs", &s->parallel_jobs},
 		{"post_transaction", &s->post_transaction}, {"sign_strict", &s->sign_strict},
 		{"artifact_cache", &s->artifact_cache}, {"artifact_cache_size", &s->artifact_cache_size},
-		{"build_sandbox", &s->build_sandbox},
+		{"build_sandbox", &s->build_sandbox}, {"compiler_launcher", &s->compiler_launcher},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
 		const char *v = shvars_scalar(&vars, map[i].name);
@@ -259,6 +262,7 @@ void settings_free(struct settings *s)
 		&s->symlink_modules, &s->autoinstall_all_kernels, &s->modprobe_on_install,
 		&s->sign_file, &s->mok_signing_key, &s->mok_certificate, &s->parallel_jobs,
 		&s->post_transaction, &s->sign_strict, &s->artifact_cache, &s->artifact_cache_size, &s->build_sandbox,
+		&s->compiler_launcher,
 		&s->running_distribution, &s->addon_modules_dir,
 		&s->weak_modules, &s->current_kernel, &s->current_os, &s->machine,
 		&s->kernel_source_dir, &s->kernel_config,
