@@ -69,8 +69,10 @@ int compiler_of_kernel(const char *config, struct cc_info *out)
 		out->major = (int)(n / 10000);
 	else
 		out->major = compiler_text_major(text);
-	if (!str_empty(text))
-		out->name = xstrndup(text, strcspn(text, " "));
+	/* the program's name: "gcc-12 (Debian ...)", not "Debian clang version ..." */
+	_cleanup_free_ char *first = text ? xstrndup(text, strcspn(text, " ")) : NULL;
+	if (first && (strstr(first, "gcc") || strstr(first, "clang")))
+		out->name = TAKE_PTR(first);
 	return text || out->major ? 0 : -ENOENT;
 }
 
