@@ -256,18 +256,16 @@ static int collect_modules(struct build *b)
 	return 0;
 }
 
-/* compiler_launcher checked, and the compiler for this kernel chosen
- * (compiler.h); a launcher that is not right stops the build before
- * anything is done. */
-static int choose_compiler(struct build *b)
+/* compiler_launcher, checked and found (compiler.h): one that is not
+ * right stops the build before anything is done. */
+static int find_launcher(struct dkms *d, const char *m, const char *v, const struct kernel_target *t,
+			 struct launcher *l)
 {
 	_cleanup_free_ char *why = NULL;
-	if (launcher_resolve(b->d->s.compiler_launcher, &b->launcher, &why) < 0) {
-		error("Build of %s/%s for kernel %s (%s) stopped: %s.", b->m, b->v, b->t->release, b->t->arch, why);
-		return EX_FAILED;
-	}
-	compiler_choose(b->t, b->mc->make_command, b->launcher.path, &b->cc);
-	return 0;
+	if (launcher_resolve(d->s.compiler_launcher, l, &why) == 0)
+		return 0;
+	error("Build of %s/%s for kernel %s (%s) stopped: %s.", m, v, t->release, t->arch, why);
+	return EX_FAILED;
 }
 
 /* The compiler chosen, said; its environment for make, and for a
@@ -285,12 +283,16 @@ static void use_compiler(struct build *b)
 	launcher_prepare(&b->launcher, &b->env_make);
 	if (!b->confined)
 		return;
-	/* make finds the compilers and the launcher where dkms found them */
-	const char *path = env_get(b->env_make, "PATH");
-	_cleanup_free_ char *dirs = xstrdup(path ? path : "");
-	for (char *save = NULL, *dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save))
-		if (dir[0] == '/')
-			sandbox_show(&b->sb, dir);
+	/* make finds the compiler and the launcher where dkms found them */
+	const char *progs[] = {b->cc.compiler, b->launcher.path};
+	for (size_t i = 0; i < ARRAY_SIZE(progs); i++) {
+		_cleanup_free_ char *found = progs[i] ? compiler_find(progs[i]) : NULL;
+		char *slash = found ? strrchr(found, '/') : NULL;
+		if (slash && slash != found) {
+			*slash = '\0';
+			sandbox_show(&b->sb, found);
+		}
+	}
 	if (b->launcher.cache_dir)
 		sandbox_add_writable(&b->sb, b->launcher.cache_dir);
 	b->sb.share_net = b->launcher.network;
@@ -342,8 +344,7 @@ static int build_preflight(struct build *b)
 		      t->release, s->kernel_dir_base, t->release, s->kernel_dir_base, t->release, t->release);
 		return EX_FAILED;
 	}
-	if ((r = choose_compiler(b)))
-		return r;
+	compiler_choose(t, b->mc->make_command, b->launcher.path, &b->cc);
 	sign_prepare(s, t, &b->sp);
 	if (b->sp.failed) {
 		/* sign_strict; the reason is already printed: fail before spending a build */
@@ -613,11 +614,16 @@ static int compile(struct build *b)
 int do_build(struct dkms *d, const char *m, const char *v, const struct kernel_target *t)
 {
 	int r;
-	if (!tree_is_added(&d->s, m, v) && (r = do_add(d, m, v, t)))
+	struct launcher launcher;
+	if ((r = find_launcher(d, m, v, t, &launcher)))
 		return r;
+	if (!tree_is_added(&d->s, m, v) && (r = do_add(d, m, v, t))) {
+		launcher_free(&launcher);
+		return r;
+	}
 	_cleanup_free_ char *mv = tree_mv_dir(&d->s, m, v);
 	struct build b = {
-		.d = d, .m = m, .v = v, .t = t, .devnull = -1,
+		.d = d, .m = m, .v = v, .t = t, .devnull = -1, .launcher = launcher,
 		.base = tree_ka_dir(&d->s, m, v, t->release, t->arch), .build_dir = path_join(mv, "build"),
 	};
 	b.log = path_join(b.build_dir, "make.log");

@@ -115,6 +115,12 @@ static char *program_in_path(const char *name)
 	return NULL;
 }
 
+char *compiler_find(const char *name)
+{
+	_cleanup_free_ char *prog = xstrndup(name, strcspn(name, " "));
+	return program_in_path(prog);
+}
+
 /* The major version of compiler `name` (its first word), -1 when it is
  * not installed, 0 when it does not say; asked once per process. */
 static int compiler_major(const char *name)

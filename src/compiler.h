@@ -53,6 +53,9 @@ bool make_line_sets_cc(const char *make_command);
 /* "gcc 12", "clang 16": a compiler family and major, for messages. */
 char *compiler_describe(bool clang, int major);
 
+/* Where the program of a compiler's first word is found in PATH, or NULL. */
+char *compiler_find(const char *name);
+
 /* ---- the choice for one build --------------------------------------- */
 
 struct compiler_choice {
