@@ -295,6 +295,8 @@ static void use_compiler(struct build *b)
 	}
 	if (b->launcher.cache_dir)
 		sandbox_add_writable(&b->sb, b->launcher.cache_dir);
+	for (size_t i = 0; b->launcher.log_files && b->launcher.log_files[i]; i++)
+		sandbox_add_writable(&b->sb, b->launcher.log_files[i]);
 	b->sb.share_net = b->launcher.network;
 }
 

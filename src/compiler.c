@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -362,8 +363,31 @@ static char *launcher_cache_dir(const char *var, const char *name)
 	return dir;
 }
 
+/* The log file the environment names for the launcher, made if missing
+ * (the sandbox's user's then) so that a sandboxed build may write it. */
+static void launcher_log(struct launcher *l, const char *var)
+{
+	const char *path = getenv(var);
+	if (str_empty(path) || path[0] != '/')
+		return;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		if (geteuid() == 0 && fchown(fd, SANDBOX_UID, SANDBOX_GID) < 0)
+			warn("Could not give %s (%s) to the sandbox's user: %s.", path, var, strerror(errno));
+		close(fd);
+	}
+	if (is_file(path))
+		strv_pushdup(&l->log_files, path);
+}
+
 void launcher_prepare(struct launcher *l, char ***env)
 {
+	const char *const logs[] = {
+		[LAUNCHER_CCACHE] = "CCACHE_LOGFILE", [LAUNCHER_SCCACHE] = "SCCACHE_ERROR_LOG",
+		[LAUNCHER_DISTCC] = "DISTCC_LOG", [LAUNCHER_ICECC] = "ICECC_LOGFILE",
+	};
+	if (l->kind != LAUNCHER_NONE)
+		launcher_log(l, logs[l->kind]);
 	const char *remote = getenv("CCACHE_REMOTE_STORAGE");
 	const char *secondary = getenv("CCACHE_SECONDARY_STORAGE");
 	switch (l->kind) {
@@ -390,5 +414,6 @@ void launcher_free(struct launcher *l)
 {
 	free(l->path);
 	free(l->cache_dir);
+	strv_free(l->log_files);
 	*l = (struct launcher){0};
 }

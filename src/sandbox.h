@@ -63,7 +63,7 @@ void sandbox_init(struct sandbox *sb, const struct settings *s);
  * missing). */
 void sandbox_show(struct sandbox *sb, const char *path);
 void sandbox_set_writable(struct sandbox *sb, const char *dir);
-/* Another directory it may change: a compiler launcher's cache. */
+/* Another directory or file it may change: a compiler launcher's cache or log. */
 void sandbox_add_writable(struct sandbox *sb, const char *dir);
 void sandbox_free(struct sandbox *sb);
 

@@ -4,7 +4,8 @@
 # compile a real two-file module for the 6.1 headers, built confined as
 # usual: the sandbox shares the network only because the launcher needs
 # it, and DISTCC_HOSTS reaches distcc through it.  The daemons' own logs
-# prove that the module's files were compiled there, by gcc-12.
+# prove that the module's files were compiled there, by gcc-12; the
+# client's DISTCC_LOG says where it sent them.
 . "$(dirname "$0")/helpers.sh"
 need_dkms
 need_headers "$K61"
@@ -44,7 +45,9 @@ for port in $(seq "$base" $((base + 20))); do
 done
 [ ${#hosts[@]} = 2 ] || fail "two distccd daemons could not be started on 127.0.0.1 (ports $base and up)"
 
-export compiler_launcher=distcc DISTCC_HOSTS="${hosts[*]}" DISTCC_FALLBACK=0
+# DISTCC_LOG: the client's log, a file the sandboxed build may write
+export compiler_launcher=distcc DISTCC_HOSTS="${hosts[*]}" DISTCC_FALLBACK=0 DISTCC_VERBOSE=1 \
+    DISTCC_LOG=$logs/client.log
 tdkms --no-depmod build "$mv" -k "$K61" >"$T/out" 2>&1 || { cat "$T/out" "$logs"/*.log; fail "build through distcc"; }
 grep -qF "make CC='$(command -v distcc) gcc-12' " "$T/out" || { cat "$T/out"; fail "make was not given distcc"; }
 ls "$T/dkms/twofile/1.0/$K61/$ARCH/module/"twofile.ko* >/dev/null 2>&1 || fail "no module built"
@@ -54,5 +57,7 @@ for f in twofile_main.c twofile_util.c; do
     grep -h "COMPILE_OK .*gcc-12 $build/$f\$" "$logs"/distccd-*.log >"$T/job" ||
         { cat "$logs"/*.log; fail "$f was not compiled by a distccd daemon"; }
 done
+grep -q "twofile_util.c.* on 127\.0\.0\.1:" "$logs/client.log" ||
+    { tail -n 30 "$logs/client.log"; fail "the client's log (DISTCC_LOG) does not show where it compiled"; }
 echo "distcc: $(cat "$logs"/distccd-*.log | grep -c "COMPILE_OK .* $build/") compiles on the daemons" \
      "($(for l in "$logs"/distccd-*.log; do grep -c "COMPILE_OK .* $build/" "$l"; done | tr '\n' ' '))"
