@@ -297,6 +297,8 @@ static void use_compiler(struct build *b)
 		sandbox_add_writable(&b->sb, b->launcher.cache_dir);
 	for (size_t i = 0; b->launcher.log_files && b->launcher.log_files[i]; i++)
 		sandbox_add_writable(&b->sb, b->launcher.log_files[i]);
+	for (size_t i = 0; b->launcher.visible && b->launcher.visible[i]; i++)
+		sandbox_show(&b->sb, b->launcher.visible[i]);
 	b->sb.share_net = b->launcher.network;
 }
 

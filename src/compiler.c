@@ -380,6 +380,19 @@ static void launcher_log(struct launcher *l, const char *var)
 		strv_pushdup(&l->log_files, path);
 }
 
+/* The files of ICECC_VERSION: "[platform:]path[=target]", comma-separated. */
+static void icecc_environments(struct launcher *l)
+{
+	const char *v = getenv("ICECC_VERSION");
+	_cleanup_free_ char *copy = xstrdup(v ? v : "");
+	for (char *save = NULL, *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		char *path = strrchr(item, ':') ? strrchr(item, ':') + 1 : item;
+		path[strcspn(path, "=")] = '\0';
+		if (path[0] == '/')
+			strv_pushdup(&l->visible, path);
+	}
+}
+
 void launcher_prepare(struct launcher *l, char ***env)
 {
 	const char *const logs[] = {
@@ -401,8 +414,11 @@ void launcher_prepare(struct launcher *l, char ***env)
 		env_set(env, "SCCACHE_DIR", l->cache_dir);
 		l->network = true;
 		break;
-	case LAUNCHER_DISTCC:
 	case LAUNCHER_ICECC:
+		icecc_environments(l);
+		l->network = true;
+		break;
+	case LAUNCHER_DISTCC:
 		l->network = true;
 		break;
 	case LAUNCHER_NONE:
@@ -415,5 +431,6 @@ void launcher_free(struct launcher *l)
 	free(l->path);
 	free(l->cache_dir);
 	strv_free(l->log_files);
+	strv_free(l->visible);
 	*l = (struct launcher){0};
 }

@@ -90,6 +90,7 @@ struct launcher {
 	char *path;       /* the program, found */
 	char *cache_dir;  /* ccache's and sccache's: writable in the sandbox */
 	char **log_files; /* DISTCC_LOG, CCACHE_LOGFILE, ICECC_LOGFILE: writable too */
+	char **visible;   /* ICECC_VERSION's environments: seen in the sandbox */
 	bool network;     /* the sandbox shares the network */
 };
 
@@ -104,7 +105,7 @@ int launcher_resolve(const char *value, struct launcher *l, char **why);
 /* The cache directory set in env (CCACHE_DIR / SCCACHE_DIR: the
  * environment's, else /var/cache/dkms/<name>, made and given to the
  * sandbox's user), the launcher's log file named in the environment (made
- * when missing, and then given to that user), and whether the network is
- * needed. */
+ * when missing, and then given to that user), icecc's environments
+ * (ICECC_VERSION), and whether the network is needed. */
 void launcher_prepare(struct launcher *l, char ***env);
 void launcher_free(struct launcher *l);
