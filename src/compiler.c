@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -350,8 +351,12 @@ int launcher_resolve(const char *value, struct launcher *l, char **why)
 static char *launcher_cache_dir(const char *var, const char *name)
 {
 	const char *set = getenv(var);
+	struct stat st;
 	if (!str_empty(set)) {
 		mkdir_p(set, 0755);
+		if (geteuid() == 0 && stat(set, &st) == 0 && st.st_uid != SANDBOX_UID && !(st.st_mode & S_IWOTH))
+			warn("%s=%s is not writable by the user nobody: sandboxed builds cannot use %s's cache there.",
+			     var, set, name);
 		return xstrdup(set);
 	}
 	char *dir = xasprintf("/var/cache/dkms/%s", name);
