@@ -84,14 +84,18 @@ void cc_info_free(struct cc_info *c)
 	*c = (struct cc_info){0};
 }
 
-bool make_line_sets_cc(const char *make_command)
+char *make_line_cc(const char *make_command)
 {
 	for (const char *p = make_command ? strstr(make_command, "CC=") : NULL; p; p = strstr(p + 1, "CC=")) {
 		char before = p == make_command ? ' ' : p[-1];
-		if (before == ' ' || before == '\t' || before == '"' || before == '\'')
-			return true;
+		if (before != ' ' && before != '\t' && before != '"' && before != '\'')
+			continue;
+		const char *v = p + 3;
+		/* 'CC=a b', CC='a b', CC=a */
+		char quote = before == ' ' || before == '\t' ? (*v == '"' || *v == '\'' ? *v++ : '\0') : before;
+		return xstrndup(v, quote ? strcspn(v, (char[]){quote, '\0'}) : strcspn(v, " \t;&|"));
 	}
-	return false;
+	return NULL;
 }
 
 char *compiler_describe(bool clang, int major)
@@ -210,6 +214,27 @@ static char *choose_for_kernel(const struct kernel_target *t, const struct cc_in
 	return chosen;
 }
 
+/* The module's MAKE line sets CC: left to it, with a word when its
+ * version is not the kernel's (k NULL: unknown) or a launcher is set. */
+static void make_line_choice(const struct kernel_target *t, const struct cc_info *k, const char *line_cc,
+			     const char *launcher, struct compiler_choice *out)
+{
+	debug("The module's MAKE line sets CC=%s: dkms gives make no compiler for kernel %s.", line_cc, t->release);
+	if (launcher)
+		out->note = xasprintf("The module's MAKE line sets CC: compiler_launcher %s is not used.", launcher);
+	/* "ccache gcc-12": the compiler is the last word */
+	const char *space = strrchr(line_cc, ' ');
+	const char *cc = space ? space + 1 : line_cc;
+	int major = k && *cc && !strchr(cc, '$') ? compiler_major(cc) : k ? k->major : 0;
+	if (!k || major == k->major)
+		return;
+	_cleanup_free_ char *built = compiler_describe(k->clang, k->major);
+	_cleanup_free_ char *have = installed_as(cc, major);
+	out->warning = xasprintf("Kernel %s was built with %s, but the module's MAKE line sets CC=%s and %s: modules "
+				 "built with it may fail to build or to load.",
+				 t->release, built, line_cc, have);
+}
+
 /* "clang-16" gives "-16", for LLVM=; else "1". */
 static char *llvm_value(const char *clang)
 {
@@ -223,14 +248,14 @@ void compiler_choose(const struct kernel_target *t, const char *make_command, co
 		     struct compiler_choice *out)
 {
 	*out = (struct compiler_choice){0};
-	if (make_line_sets_cc(make_command)) {
-		if (launcher)
-			out->note = xasprintf("The module's MAKE line sets CC: compiler_launcher %s is not used.", launcher);
-		debug("The module's MAKE line sets CC: dkms gives make no compiler for kernel %s.", t->release);
-		return;
-	}
 	struct cc_info k;
 	bool known = compiler_of_kernel(t->config, &k) == 0 && k.major > 0;
+	_cleanup_free_ char *line_cc = make_line_cc(make_command);
+	if (line_cc) {
+		make_line_choice(t, known ? &k : NULL, line_cc, launcher, out);
+		cc_info_free(&k);
+		return;
+	}
 	const char *env_cc = getenv("CC");
 	char *chosen = NULL;
 	if (known)

@@ -14,8 +14,8 @@
  *
  * An explicit choice wins: a CC= in the module's MAKE line is left alone
  * (no launcher is added to it), and $CC in dkms's environment is the
- * compiler make gets, with a warning when its version is not the
- * kernel's.
+ * compiler make gets; either way a warning says when its version is not
+ * the kernel's.
  *
  * compiler_launcher (framework.conf) names ccache, sccache, distcc or
  * icecc; make then gets CC="<launcher> <compiler>".  A confined build
@@ -48,8 +48,9 @@ void cc_info_free(struct cc_info *c);
 int compiler_text_major(const char *text);
 /* The major version of `-dumpversion`'s output ("12", "14.0.6"); 0 if none. */
 int compiler_dumpversion_major(const char *out);
-/* The module's MAKE line sets CC (a word "CC=..." in it). */
-bool make_line_sets_cc(const char *make_command);
+/* The value of CC the module's MAKE line sets (a word "CC=..." in it,
+ * unquoted), or NULL. */
+char *make_line_cc(const char *make_command);
 /* "gcc 12", "clang 16": a compiler family and major, for messages. */
 char *compiler_describe(bool clang, int major);
 

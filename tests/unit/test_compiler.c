@@ -104,12 +104,19 @@ static void test_of_kernel(void **state)
 static void test_make_line(void **state)
 {
 	(void)state;
-	assert_true(make_line_sets_cc("make -C /k M=/m CC=clang"));
-	assert_true(make_line_sets_cc("CC=gcc-10 make"));
-	assert_true(make_line_sets_cc("make 'CC=ccache gcc'"));
-	assert_false(make_line_sets_cc("make HOSTCC=gcc KCC=x"));
-	assert_false(make_line_sets_cc("make -C /k M=/m"));
-	assert_false(make_line_sets_cc(NULL));
+	const char *cases[][2] = {
+		{"make -C /k M=/m CC=clang", "clang"},     {"CC=gcc-10 make", "gcc-10"},
+		{"make 'CC=ccache gcc' -C /k", "ccache gcc"}, {"make CC=\"distcc gcc\" V=1", "distcc gcc"},
+		{"make CC=$(CROSS)gcc && true", "$(CROSS)gcc"}, {"make HOSTCC=gcc KCC=x", NULL},
+		{"make -C /k M=/m", NULL},                 {NULL, NULL},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		_cleanup_free_ char *cc = make_line_cc(cases[i][0]);
+		if (cases[i][1])
+			assert_string_equal(cc, cases[i][1]);
+		else
+			assert_null(cc);
+	}
 }
 
 static void target_with(struct kernel_target *t, const char *config)
@@ -140,10 +147,16 @@ static void test_choose(void **state)
 	assert_string_equal(c.cc, "/usr/bin/ccache gcc-12");
 	compiler_choice_free(&c);
 	/* the MAKE line's CC wins: nothing given, no launcher */
-	compiler_choose(&t, "make CC=clang", "/usr/bin/ccache", &c);
+	compiler_choose(&t, "make CC=gcc-12", "/usr/bin/ccache", &c);
 	assert_null(c.cc);
 	assert_null(c.compiler);
 	assert_non_null(c.note);
+	assert_null(c.warning);
+	compiler_choice_free(&c);
+	/* and when it is another version, a warning says so */
+	compiler_choose(&t, "make CC=gcc -C /k", NULL, &c);
+	assert_null(c.cc);
+	assert_non_null(strstr(c.warning, "the module's MAKE line sets CC=gcc and gcc is 11"));
 	compiler_choice_free(&c);
 	/* the triplet's name is found as gcc-12 */
 	target_with(&t, debian612);
