@@ -258,11 +258,12 @@ void compiler_choose(const struct kernel_target *t, const char *make_command, co
 	}
 	const char *env_cc = getenv("CC");
 	char *chosen = NULL;
+	bool clang = known ? k.clang : t->cc_is_clang;
 	if (known)
 		chosen = choose_for_kernel(t, &k, out);
-	else if (!str_empty(env_cc) || launcher)
-		chosen = xstrdup(!str_empty(env_cc) ? env_cc : t->cc_is_clang ? "clang" : "gcc");
-	bool clang = known ? k.clang : t->cc_is_clang;
+	/* no kernel's compiler to be had: the launcher goes before the default */
+	if (!chosen && (!str_empty(env_cc) || launcher))
+		chosen = xstrdup(!str_empty(env_cc) ? env_cc : clang ? "clang" : "gcc");
 	/* kbuild's own choice stays when it is right and nothing is added */
 	bool give_cc = chosen && (!str_empty(env_cc) || out->note || launcher || (clang && !t->ld_is_lld));
 	if (clang && t->ld_is_lld && chosen && str_empty(env_cc))
@@ -273,9 +274,10 @@ void compiler_choose(const struct kernel_target *t, const char *make_command, co
 		out->compiler = TAKE_PTR(chosen);
 	free(chosen);
 	_cleanup_free_ char *built = known ? compiler_describe(k.clang, k.major) : NULL;
-	debug("Kernel %s was built with %s%s%s%s: make gets %s%s%s%s.", t->release, k.name ? k.name : "an unnamed compiler",
-	      built ? " (" : "", built ? built : "", built ? ")" : "", out->cc ? "CC=" : "kbuild's own compiler",
-	      out->cc ? out->cc : "", out->llvm ? " LLVM=" : "", out->llvm ? out->llvm : "");
+	debug("Kernel %s was built with %s%s%s%s: make gets %s%s%s%s.", t->release,
+	      k.name ? k.name : "an unnamed compiler", built ? " (" : "", built ? built : "", built ? ")" : "",
+	      out->cc ? "CC=" : "kbuild's own compiler", out->cc ? out->cc : "", out->llvm ? " LLVM=" : "",
+	      out->llvm ? out->llvm : "");
 	cc_info_free(&k);
 }
 

@@ -180,6 +180,11 @@ static void test_missing(void **state)
 	compiler_choice_free(&c);
 	_cleanup_free_ char *w = compiler_warning(&t);
 	assert_non_null(w);
+	/* a launcher still goes before the default compiler */
+	compiler_choose(&t, "make", "/usr/bin/ccache", &c);
+	assert_string_equal(c.cc, "/usr/bin/ccache gcc");
+	assert_non_null(c.warning);
+	compiler_choice_free(&c);
 	/* an explicit $CC is used all the same, with the warning */
 	setenv("CC", "gcc", 1);
 	target_with(&t, debian61);
