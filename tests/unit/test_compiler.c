@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "compiler.h"
+#include "framework.h"
 #include "target.h"
 #include "util/util.h"
 
@@ -248,12 +249,40 @@ static void test_launcher(void **state)
 	free(why);
 }
 
+/* framework.conf sets compiler_launcher; the environment does when it does not */
+static void test_setting(void **state)
+{
+	(void)state;
+	_cleanup_free_ char *path = xstrdup(getenv("PATH"));
+	_cleanup_free_ char *with_bash = xasprintf("%s:/usr/bin:/bin", path);
+	setenv("PATH", with_bash, 1);
+	_cleanup_free_ char *etc = path_join(root, "etc/dkms");
+	_cleanup_free_ char *conf = path_join(etc, "framework.conf");
+	assert_int_equal(mkdir_p(etc, 0755), 0);
+	struct settings s;
+	setenv("compiler_launcher", "distcc", 1);
+	assert_int_equal(settings_load(&s, root), 0);
+	assert_string_equal(s.compiler_launcher, "distcc");
+	settings_free(&s);
+	const char text[] = "compiler_launcher=\"/usr/bin/ccache\"\n";
+	assert_int_equal(write_file_atomic(conf, text, strlen(text), 0644), 0);
+	assert_int_equal(settings_load(&s, root), 0);
+	assert_string_equal(s.compiler_launcher, "/usr/bin/ccache");
+	settings_free(&s);
+	unsetenv("compiler_launcher");
+	unlink(conf);
+	assert_int_equal(settings_load(&s, root), 0);
+	assert_string_equal(s.compiler_launcher, "");
+	settings_free(&s);
+	setenv("PATH", path, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_major), cmocka_unit_test(test_of_kernel), cmocka_unit_test(test_make_line),
 		cmocka_unit_test(test_choose),     cmocka_unit_test(test_missing),   cmocka_unit_test(test_clang),
-		cmocka_unit_test(test_launcher),
+		cmocka_unit_test(test_launcher),   cmocka_unit_test(test_setting),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
