@@ -425,6 +425,20 @@ static void icecc_environments(struct launcher *l)
 	}
 }
 
+/* The environment names a remote storage for sccache (S3, Redis,
+ * memcached, GCS, Azure, WebDAV, GitHub Actions). */
+static bool sccache_remote(void)
+{
+	static const char *const vars[] = {
+		"SCCACHE_BUCKET", "SCCACHE_ENDPOINT", "SCCACHE_REDIS", "SCCACHE_MEMCACHED", "SCCACHE_GCS_BUCKET",
+		"SCCACHE_AZURE_CONNECTION_STRING", "SCCACHE_WEBDAV_ENDPOINT", "SCCACHE_GHA_ENABLED",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(vars); i++)
+		if (!str_empty(getenv(vars[i])))
+			return true;
+	return false;
+}
+
 void launcher_prepare(struct launcher *l, char ***env)
 {
 	const char *const logs[] = {
@@ -444,7 +458,8 @@ void launcher_prepare(struct launcher *l, char ***env)
 	case LAUNCHER_SCCACHE:
 		l->cache_dir = launcher_cache_dir("SCCACHE_DIR", "sccache");
 		env_set(env, "SCCACHE_DIR", l->cache_dir);
-		l->network = true;
+		/* its local server listens on loopback: the sandbox's own */
+		l->network = sccache_remote();
 		break;
 	case LAUNCHER_ICECC:
 		icecc_environments(l);
