@@ -19,6 +19,7 @@
 #include "depends.h"
 #include "buildns.h"
 #include "failure.h"
+#include "compiler.h"
 #include "install.h"
 #include "jobserver.h"
 #include "kernel.h"
@@ -349,6 +350,9 @@ static int print_summary(struct ai_run *r, size_t k)
 			failed++;
 		}
 	}
+	_cleanup_free_ char *cc_warning = compiler_warning(t);
+	if (cc_warning)
+		info("  compiler: %s", cc_warning);
 	return failed;
 }
 

@@ -10,6 +10,7 @@
 
 #include "add.h"
 #include "artifact.h"
+#include "compiler.h"
 #include "compress.h"
 #include "depends.h"
 #include "failure.h"
@@ -38,6 +39,8 @@ struct build {
 	int devnull;
 	struct sandbox sb;  /* how make, CLEAN, PRE_BUILD and POST_BUILD run */
 	bool confined;      /* they run in a sandbox, build_dir given to it */
+	struct compiler_choice cc; /* what make gets as CC (compiler.h) */
+	struct launcher launcher;  /* compiler_launcher, found */
 };
 
 /* 'text' quoted for bash. */
@@ -256,6 +259,64 @@ static int collect_modules(struct build *b)
 	return 0;
 }
 
+/* compiler_launcher, checked and found (compiler.h): one that is not
+ * right stops the build before anything is done. */
+static int find_launcher(struct dkms *d, const char *m, const char *v, const struct kernel_target *t,
+			 struct launcher *l)
+{
+	_cleanup_free_ char *why = NULL;
+	if (launcher_resolve(d->s.compiler_launcher, l, &why) == 0)
+		return 0;
+	error("Build of %s/%s for kernel %s (%s) stopped: %s.", m, v, t->release, t->arch, why);
+	return EX_FAILED;
+}
+
+/* The compiler chosen, said; its environment for make, and for a
+ * launcher its cache and network in the sandbox. */
+static void use_compiler(struct build *b)
+{
+	if (b->cc.note)
+		info("%s", b->cc.note);
+	if (b->cc.warning)
+		warn("%s", b->cc.warning);
+	if (b->cc.compiler)
+		env_set(&b->env_make, "CC", b->cc.compiler);
+	if (b->cc.llvm)
+		env_set(&b->env_make, "LLVM", b->cc.llvm);
+	launcher_prepare(&b->launcher, &b->env_make);
+	if (!b->confined)
+		return;
+	/* make finds the compiler and the launcher where dkms found them */
+	const char *progs[] = {b->cc.compiler, b->launcher.path};
+	for (size_t i = 0; i < ARRAY_SIZE(progs); i++) {
+		_cleanup_free_ char *found = progs[i] ? compiler_find(progs[i]) : NULL;
+		char *slash = found ? strrchr(found, '/') : NULL;
+		if (slash && slash != found) {
+			*slash = '\0';
+			sandbox_show(&b->sb, found);
+		}
+	}
+	if (b->launcher.cache_dir)
+		sandbox_add_writable(&b->sb, b->launcher.cache_dir);
+	for (size_t i = 0; b->launcher.log_files && b->launcher.log_files[i]; i++)
+		sandbox_add_writable(&b->sb, b->launcher.log_files[i]);
+	for (size_t i = 0; b->launcher.visible && b->launcher.visible[i]; i++)
+		sandbox_show(&b->sb, b->launcher.visible[i]);
+	b->sb.share_net = b->launcher.network;
+}
+
+/* make's command line with the compiler chosen: its variables right
+ * after the leading "make". */
+static char *with_compiler(const struct build *b, char *make_cmd)
+{
+	_cleanup_free_ char *vars = compiler_make_vars(&b->cc);
+	if (!*vars || !startswith(make_cmd, "make "))
+		return make_cmd;
+	char *r = xasprintf("make%s%s", vars, make_cmd + 4);
+	free(make_cmd);
+	return r;
+}
+
 /* What must hold before anything is copied or compiled. */
 static int build_preflight(struct build *b)
 {
@@ -292,6 +353,7 @@ static int build_preflight(struct build *b)
 	}
 	if ((r = depends_check_build(b->d, b->m, b->v, b->mc, t)))
 		return r;
+	compiler_choose(t, b->mc->make_command, b->launcher.path, &b->cc);
 	sign_prepare(s, t, &b->sp);
 	if (b->sp.failed) {
 		/* sign_strict; the reason is already printed: fail before spending a build */
@@ -440,6 +502,8 @@ static int run_make(struct build *b)
 	}
 	_cleanup_free_ char *make_cmd = make_command_line(b, false);
 	_cleanup_free_ char *shown = make_command_line(b, true);
+	make_cmd = with_compiler(b, make_cmd);
+	shown = with_compiler(b, shown);
 	progress_start("%s", shown);
 	_cleanup_free_ char *make_full = with_vars(b, make_cmd);
 	int mr = dkms_run_shell_in(&b->sb, make_full, b->build_dir, logfd, b->env_make);
@@ -534,16 +598,15 @@ static int compile(struct build *b)
 {
 	const struct kernel_target *t = b->t;
 	b->shim = make_uname_shim(&b->d->s, t->release);
-	/* PRE_BUILD sees CC as the kernel was built with; make does not. */
-	if (t->cc)
-		debug("Kernel %s was built with %s: PRE_BUILD runs with CC=%s, make with the kernel's own choice.",
-		      t->release, t->cc, t->cc);
-	else
-		debug("Kernel %s names no compiler (no CONFIG_CC_VERSION_TEXT): CC is unset for the build.", t->release);
-	b->env_pre = build_env(b->shim, t->cc);
+	/* PRE_BUILD sees CC as the kernel was built with, or the compiler
+	 * chosen for it; make gets the choice on its command line. */
+	b->env_pre = build_env(b->shim, b->cc.compiler ? b->cc.compiler : t->cc);
 	b->env_make = build_env(b->shim, NULL);
 	int r;
-	if ((r = build_confine(b)) || (r = pre_build(b)))
+	if ((r = build_confine(b)))
+		return r;
+	use_compiler(b);
+	if ((r = pre_build(b)))
 		return r;
 
 	info_blank();
@@ -572,11 +635,16 @@ static int compile(struct build *b)
 int do_build(struct dkms *d, const char *m, const char *v, const struct kernel_target *t)
 {
 	int r;
-	if (!tree_is_added(&d->s, m, v) && (r = do_add(d, m, v, t)))
+	struct launcher launcher;
+	if ((r = find_launcher(d, m, v, t, &launcher)))
 		return r;
+	if (!tree_is_added(&d->s, m, v) && (r = do_add(d, m, v, t))) {
+		launcher_free(&launcher);
+		return r;
+	}
 	_cleanup_free_ char *mv = tree_mv_dir(&d->s, m, v);
 	struct build b = {
-		.d = d, .m = m, .v = v, .t = t, .devnull = -1,
+		.d = d, .m = m, .v = v, .t = t, .devnull = -1, .launcher = launcher,
 		.base = tree_ka_dir(&d->s, m, v, t->release, t->arch), .build_dir = path_join(mv, "build"),
 	};
 	b.log = path_join(b.build_dir, "make.log");
@@ -594,6 +662,8 @@ int do_build(struct dkms *d, const char *m, const char *v, const struct kernel_t
 	strv_free(b.env_pre);
 	strv_free(b.env_make);
 	sandbox_free(&b.sb);
+	compiler_choice_free(&b.cc);
+	launcher_free(&b.launcher);
 	sign_plan_free(&b.sp);
 	free(b.base);
 	free(b.build_dir);

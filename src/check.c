@@ -10,6 +10,7 @@
 
 #include "actions.h"
 #include "check.h"
+#include "compiler.h"
 #include "failure.h"
 #include "hardware.h"
 #include "initramfs.h"
@@ -460,6 +461,7 @@ static void check_kernel(struct dkms *d, const char *k, const char *a, const cha
 		module_facts(&cx, mods[i], v, installed, &ck->mods[ck->n++]);
 	}
 	free(cx.initramfs);
+	ck->compiler_warning = compiler_warning(t);
 	check_kernel_judge(ck);
 }
 

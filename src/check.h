@@ -56,6 +56,7 @@ struct check_kernel {
 	size_t n;
 	enum check_verdict verdict; /* check_kernel_judge */
 	char *summary;              /* why, in one line ("" when there is nothing to say) */
+	char *compiler_warning;     /* the kernel's compiler is not installed (compiler.h), or NULL */
 };
 
 struct check_report {

@@ -206,6 +206,8 @@ void check_report_text(struct strbuf *out, const struct check_report *r, bool co
 		if (ck->summary && *ck->summary)
 			strbuf_appendf(out, " \u2014 %s", ck->summary);
 		strbuf_append(out, "\n");
+		if (ck->compiler_warning)
+			strbuf_appendf(out, "  compiler: %s\n", ck->compiler_warning);
 		for (size_t j = 0; j < ck->n; j++)
 			text_module(out, &ck->mods[j]);
 	}
@@ -299,6 +301,7 @@ void check_report_json(struct strbuf *out, const struct check_report *r)
 		json_str_or_null(out, "arch", ck->arch);
 		json_str_or_null(out, "verdict", check_verdict_name(ck->verdict));
 		json_str_or_null(out, "summary", ck->summary ? ck->summary : "");
+		json_str_or_null(out, "compiler_warning", ck->compiler_warning);
 		json_key(out, "modules");
 		strbuf_append(out, "[");
 		for (size_t j = 0; j < ck->n; j++) {
@@ -337,6 +340,7 @@ void check_report_free(struct check_report *r)
 		free(ck->kernel);
 		free(ck->arch);
 		free(ck->summary);
+		free(ck->compiler_warning);
 	}
 	free(r->kernels);
 	sb_free(&r->sb);

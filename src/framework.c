@@ -21,6 +21,7 @@ const char *const framework_vars[] = {
 	"artifact_cache", "artifact_cache_size",
 	"build_sandbox",  /* confining builds (sandbox.h) */
 	"boot_guard",     /* the boot guard (bootguard.h) */
+	"compiler_launcher", /* ccache, sccache, distcc, icecc (compiler.h) */
 	NULL,
 };
 
@@ -147,6 +148,7 @@ static void settings_defaults(struct settings *s, const char *root)
 		{"artifact_cache", NULL}, {"artifact_cache_size", NULL}, {"build_sandbox", NULL},
 		{"try_sign_modules", NULL},
 		{"boot_guard", NULL},
+		{"compiler_launcher", NULL},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(envs); i++)
 		envs[i][1] = getenv(envs[i][0]);
@@ -161,6 +163,7 @@ static void settings_defaults(struct settings *s, const char *root)
 	s->build_sandbox = xstrdup(envs[8][1] ? envs[8][1] : "");
 	s->try_sign_modules = envs[9][1] ? xstrdup(envs[9][1]) : NULL;
 	s->boot_guard = xstrdup(envs[10][1] ? envs[10][1] : "");
+	s->compiler_launcher = xstrdup(envs[11][1] ? envs[11][1] : "");
 
 	const char *addon = getenv("ADDON_MODULES_DIR");
 	if (!str_empty(addon)) {
@@ -248,7 +251,7 @@ int settings_load(struct settings *s, const char *root)
 		{"mok_certificate", &s->mok_certificate}, {"parallel_jobs", &s->parallel_jobs},
 		{"post_transaction", &s->post_transaction}, {"sign_strict", &s->sign_strict},
 		{"artifact_cache", &s->artifact_cache}, {"artifact_cache_size", &s->artifact_cache_size},
-		{"build_sandbox", &s->build_sandbox}, {"try_sign_modules", &s->try_sign_modules}, {"boot_guard", &s->boot_guard},
+		{"build_sandbox", &s->build_sandbox}, {"try_sign_modules", &s->try_sign_modules}, {"boot_guard", &s->boot_guard}, {"compiler_launcher", &s->compiler_launcher},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
 		const char *v = shvars_scalar(&vars, map[i].name);
@@ -314,6 +317,7 @@ void settings_free(struct settings *s)
 		&s->sign_file, &s->mok_signing_key, &s->mok_certificate, &s->parallel_jobs,
 		&s->post_transaction, &s->sign_strict, &s->artifact_cache, &s->artifact_cache_size, &s->build_sandbox,
 		&s->try_sign_modules,
+		&s->compiler_launcher,
 		&s->running_distribution, &s->addon_modules_dir,
 		&s->boot_guard,
 		&s->weak_modules, &s->current_kernel, &s->current_os, &s->machine,

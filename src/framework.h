@@ -28,6 +28,7 @@ struct settings {
 	char *artifact_cache_size; /* its cap, e.g. "2G" */
 	char *build_sandbox;   /* "" (auto), "yes" or "no": see sandbox.h */
 	char *boot_guard;      /* "yes": the boot guard (bootguard.h) is on */
+	char *compiler_launcher; /* "" or ccache, sccache, distcc, icecc: see compiler.h */
 	char *running_distribution; /* debian, ubuntu, fedora, ... */
 	char *addon_modules_dir;
 	char *weak_modules;

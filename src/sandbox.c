@@ -229,9 +229,17 @@ void sandbox_set_writable(struct sandbox *sb, const char *dir)
 		sb->writable = xstrdup(dir);
 }
 
+void sandbox_add_writable(struct sandbox *sb, const char *dir)
+{
+	_cleanup_free_ char *real = realpath(dir, NULL);
+	if (real && !strv_contains(sb->writable_more, real))
+		strv_pushdup(&sb->writable_more, real);
+}
+
 void sandbox_free(struct sandbox *sb)
 {
 	free(sb->writable);
+	strv_free(sb->writable_more);
 	strv_free(sb->visible);
 	strv_free(sb->grafts);
 	*sb = (struct sandbox){0};
@@ -352,6 +360,8 @@ static void add_binds(char ***argv, const struct sandbox *sb, const char *cwd)
 		push_words(&bb.argv, (const char *[]){"--bind", sb->writable, sb->writable}, 3);
 	else if (sb->writable)
 		bind_path(&bb, sb->writable, "--bind");
+	for (size_t i = 0; sb->writable_more && sb->writable_more[i]; i++)
+		bind_path(&bb, sb->writable_more[i], "--bind");
 	*argv = bb.argv;
 	strv_free(bb.masked);
 	strv_free(bb.made);
@@ -429,7 +439,8 @@ static char **confined_argv(const struct sandbox *sb, const char *cwd, char *con
 	_cleanup_free_ char *here = cwd ? xstrdup(cwd) : getcwd(NULL, 0);
 	strv_pushdup(&argv, probe.bwrap);
 	for (size_t i = 0; confine[i]; i++)
-		strv_pushdup(&argv, confine[i]);
+		if (!(sb->share_net && streq(confine[i], "--unshare-net")))
+			strv_pushdup(&argv, confine[i]);
 	for (size_t i = 0; probe.as_root && keep_setuid_only[i]; i++)
 		strv_pushdup(&argv, keep_setuid_only[i]);
 	if (!probe.as_root)

@@ -47,6 +47,8 @@ struct sandbox {
 	enum sandbox_mode mode;
 	bool quiet;           /* no warning when AUTO finds no sandbox */
 	char *writable;       /* the one directory it may change; NULL: none */
+	char **writable_more; /* a compiler launcher's cache, changed too */
+	bool share_net;       /* the network is shared (a compiler launcher's) */
 	char **visible;       /* what it must see read-only, although it lies
 			       * under /tmp (which it gets private) or in a
 			       * directory nobody may not enter */
@@ -70,6 +72,8 @@ void sandbox_init(struct sandbox *sb, const struct settings *s);
  * missing). */
 void sandbox_show(struct sandbox *sb, const char *path);
 void sandbox_set_writable(struct sandbox *sb, const char *dir);
+/* Another directory or file it may change: a compiler launcher's cache or log. */
+void sandbox_add_writable(struct sandbox *sb, const char *dir);
 void sandbox_free(struct sandbox *sb);
 
 /* The argv that runs cmd as sb says (confined, or as it is: sb NULL, mode

@@ -104,7 +104,8 @@ j = json.load(open(sys.argv[1]))
 doc = open(sys.argv[2]).read()
 documented = set(re.findall(r'^\| `([a-z_]+)` \|', doc, re.M))
 S, B, L, I, N = str, bool, list, int, type(None)
-kernel_keys = {"kernel": (S,), "arch": (S,), "verdict": (S,), "summary": (S,), "modules": (L,)}
+kernel_keys = {"kernel": (S,), "arch": (S,), "verdict": (S,), "summary": (S,), "compiler_warning": (S, N),
+               "modules": (L,)}
 module_keys = {"name": (S,), "version": (S,), "state": (S,), "verified": (B, N), "problem": (S, N),
                "exit_code": (I, N), "first_error": (S, N), "log": (S, N), "failed_at": (S, N),
                "stale": (B, N), "exclude_reason": (S, N), "headers_package": (S, N),

@@ -337,8 +337,18 @@ static void test_kernel_report(void **state)
 	check_report_json(&sb, &r);
 	_cleanup_free_ char *json = strbuf_steal(&sb);
 	assert_true(startswith(json, "{\"kernels\": [\n  {\"kernel\": \"6.1.0-1\", \"arch\": \"x86_64\", "
-				     "\"verdict\": \"ready\", \"summary\": \"\", \"modules\": [\n    {\"name\": \"ok\""));
+				     "\"verdict\": \"ready\", \"summary\": \"\", \"compiler_warning\": null, "
+				     "\"modules\": [\n    {\"name\": \"ok\""));
 	assert_non_null(strstr(json, "\"will_load\": true"));
+	/* a kernel whose compiler is missing: a line under it, a string in JSON */
+	ck.compiler_warning = "Kernel 6.1.0-1 was built with gcc 12, but gcc is 11 and gcc 12 is not installed";
+	check_report_text(&sb, &r, false);
+	_cleanup_free_ char *warned = strbuf_steal(&sb);
+	assert_non_null(strstr(warned, "6.1.0-1: ready\n  compiler: Kernel 6.1.0-1 was built with gcc 12, but gcc is 11"));
+	check_report_json(&sb, &r);
+	_cleanup_free_ char *warned_json = strbuf_steal(&sb);
+	assert_non_null(strstr(warned_json, "\"compiler_warning\": \"Kernel 6.1.0-1 was built with gcc 12, "));
+	ck.compiler_warning = NULL;
 	assert_non_null(strstr(json, "\"secure_boot\": {\"state\": \"disabled\", \"key_enrolled\": false, "
 				     "\"key_pending\": false, \"certificate\": null}}\n"));
 	free(ck.summary);

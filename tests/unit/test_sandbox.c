@@ -151,6 +151,18 @@ static void test_binds(void **state)
 		assert_true(find_words(argv, nobody, 2) > i_rw);
 	assert_int_equal(find_words(argv, tail, 3), (ssize_t)strv_len(argv) - 3);
 	strv_free(argv);
+	argv = NULL;
+	/* a compiler launcher's: its cache writable too, the network shared */
+	_cleanup_free_ char *cache = path_join(root, "ccache");
+	assert_int_equal(mkdir_p(cache, 0755), 0);
+	sandbox_add_writable(&sb, cache);
+	sb.share_net = true;
+	assert_int_equal(sandbox_wrap(&sb, build, cmd, &argv), 0);
+	const char *rw_cache[] = {"--bind", cache, cache};
+	assert_true(find_words(argv, rw_cache, 3) > find_words(argv, rw, 3));
+	assert_int_equal(find_words(argv, net, 1), -1);
+	assert_true(find_words(argv, (const char *[]){"--unshare-pid"}, 1) > 0);
+	strv_free(argv);
 	sandbox_free(&sb);
 }
 
