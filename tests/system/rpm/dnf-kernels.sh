@@ -91,16 +91,16 @@ root_install_libs /tmp/dkms-ldd "$L/libs.log"
 rm "$R/tmp/dkms-ldd"
 
 # -- debian-root: what the root has, as rpm names it ----------------------------
-# root_evidence REQUIREMENT: the Debian package of the root that satisfies
-# REQUIREMENT (one of rpm's: a package name, a file, a shared library with
-# or without a symbol version, the dynamic linker's hash style); empty when
-# the root lacks it.
 root_file_owner() { # root_file_owner PATH: the dpkg package owning PATH in the root
     local p=$1 alt
     case $p in /usr/*) alt=${p#/usr} ;; *) alt=/usr$p ;; esac   # (merged /usr)
     { in_root dpkg-query -S "$p" 2>/dev/null || in_root dpkg-query -S "$alt" 2>/dev/null; } |
         grep -v '^diversion' | head -n 1 | cut -d: -f1
 }
+# root_evidence REQUIREMENT: the Debian package of the root that satisfies
+# REQUIREMENT (one of rpm's: a package name, a file, a shared library with
+# or without a symbol version, the dynamic linker's hash style); empty when
+# the root lacks it.
 root_evidence() {
     local req=$1 lib ver path real
     case $req in
