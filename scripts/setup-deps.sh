@@ -18,9 +18,9 @@ for k in $KERNELS; do pkgs+=("linux-headers-$k"); done
 # --system: debootstrap roots (tests/system/apt, rpm, pacman), QEMU boots
 # (tests/system/boot), building our .deb (debian/) and RPM (rpm/); pacman,
 # makepkg and bsdtar (which Debian's makepkg uses without depending on it)
-# for tests/system/pacman.
+# for tests/system/pacman; dnf and createrepo_c for tests/system/rpm.
 [ "${1:-}" = --system ] && pkgs+=(debootstrap qemu-system-x86 busybox-static cpio debhelper dpkg-dev fakeroot rpm git
-                                 pacman-package-manager makepkg libarchive-tools)
+                                 pacman-package-manager makepkg libarchive-tools dnf createrepo-c)
 
 missing=()
 for p in "${pkgs[@]}"; do

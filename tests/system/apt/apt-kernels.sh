@@ -37,9 +37,6 @@ OLD_SRC=$SRCDIR/tests/fixtures/api612-1.0
 [ -f "$EDU_SRC/dkms.conf" ] || fail "examples/edu-dkms/dkms.conf is missing"
 [ -f "$OLD_SRC/dkms.conf" ] || fail "tests/fixtures/api612-1.0/dkms.conf is missing"
 
-conf_value() { # conf_value DIR VAR: a variable of DIR/dkms.conf
-    bash -c '. "$1/dkms.conf" >/dev/null 2>&1; eval "echo \"\${$2}\""' _ "$1" "$2"
-}
 EDU=$(conf_value "$EDU_SRC" PACKAGE_NAME) EDU_V=$(conf_value "$EDU_SRC" PACKAGE_VERSION)
 OLD=$(conf_value "$OLD_SRC" PACKAGE_NAME) OLD_V=$(conf_value "$OLD_SRC" PACKAGE_VERSION)
 
@@ -84,22 +81,9 @@ else
     step "installing our dkms in the root"
     meson install -C "$BUILD" --no-rebuild --destdir "$R" >"$L/meson-install.log" 2>&1 ||
         { tail -n 30 "$L/meson-install.log"; fail "meson install --destdir failed"; }
-    # Shared libraries our dkms links that the base root lacks: install the
-    # packages that ship them on this (bookworm) host.
-    libs=$(in_root ldd /usr/sbin/dkms 2>&1 | awk '/not found/ { print $1 }')
-    if [ -n "$libs" ]; then
-        pkgs=()
-        for l in $libs; do
-            p=$(dpkg -S "*/$l" 2>/dev/null | head -n 1 | cut -d: -f1)
-            [ -n "$p" ] || fail "our dkms needs $l, which no package of this machine provides"
-            pkgs+=("$p")
-        done
-        step "installing ${pkgs[*]} for our dkms"
-        in_root apt-get install -y "${pkgs[@]}" >"$L/libs.log" 2>&1 ||
-            { tail -n 20 "$L/libs.log"; fail "installing ${pkgs[*]} in the root failed"; }
-    fi
-    missing=$(in_root ldd /usr/sbin/dkms 2>&1 | grep 'not found' || true)
-    [ -z "$missing" ] || fail "our dkms lacks libraries in the root: $missing"
+    # Shared libraries our dkms links that the base root lacks: the packages
+    # that ship them on this (bookworm) host.
+    root_install_libs /usr/sbin/dkms "$L/libs.log"
     for f in /etc/kernel/postinst.d/dkms /etc/kernel/header_postinst.d/dkms /etc/kernel/prerm.d/dkms \
              /usr/lib/dkms/dkms_autoinstaller /usr/lib/dkms/common.postinst /etc/dkms/framework.conf; do
         [ -e "$R$f" ] || fail "meson install did not install $f"
@@ -125,36 +109,11 @@ apt_step() {
     [ "$rc" = 0 ] || fail "apt-get $* exited $rc"
 }
 
-# (grep reads what status printed from a here-string, never from a pipe: a
-# grep -q that stops at the first match could make dkms die of SIGPIPE,
-# which pipefail counts as a failure.)
-status() { in_root dkms status 2>/dev/null; }
-expect_state() { # expect_state MODULE/VERSION KERNEL STATE
-    local line
-    line=$(status | grep -F "$1, $2, " || true)
-    case $line in
-        *": $3"*) ;;
-        *) fail "dkms status for $1 on $2: '${line:-<none>}', expected '$3'
-$(status)" ;;
-    esac
-}
 expect_not_installed() { # expect_not_installed MODULE/VERSION KERNEL
-    if grep -F "$1, $2, " <<<"$(status)" | grep -q ": installed"; then
+    if grep -F "$1, $2, " <<<"$(root_status)" | grep -q ": installed"; then
         fail "$1 is installed for $2:
-$(status)"
+$(root_status)"
     fi
-}
-ko_of() { # ko_of KERNEL MODULE: its file under updates/dkms, if any
-    find "$R/lib/modules/$1/updates/dkms" -name "$2.ko*" 2>/dev/null | head -n 1
-}
-expect_ko() { # expect_ko KERNEL MODULE: installed, for that kernel, known to depmod
-    local ko vermagic
-    ko=$(ko_of "$1" "$2")
-    [ -n "$ko" ] || fail "no $2.ko* in /lib/modules/$1/updates/dkms"
-    vermagic=$(in_root modinfo -F vermagic "${ko#"$R"}" | awk '{print $1}')
-    [ "$vermagic" = "$1" ] || fail "${ko#"$R"} has vermagic '$vermagic', expected $1"
-    grep -q "^updates/dkms/$2\.ko[.a-z]*:" "$R/lib/modules/$1/modules.dep" ||
-        fail "modules.dep of $1 does not list updates/dkms/$2.ko (depmod not run after install?)"
 }
 expect_no_ko() {
     [ -z "$(ko_of "$1" "$2")" ] || fail "$(ko_of "$1" "$2") is still installed"
@@ -165,7 +124,7 @@ expect_no_ko() {
 
 # -- kernel 6.1: both drivers build ---------------------------------------------
 apt_step install-61 install "linux-image-$K61" "linux-headers-$K61"
-status | sed 's/^/    status: /'
+show_status
 expect_state "$EDU/$EDU_V" "$K61" installed
 expect_state "$OLD/$OLD_V" "$K61" installed
 expect_ko "$K61" "$EDU"
@@ -175,14 +134,14 @@ expect_ko "$K61" "$OLD"
 apt_step image-612 install "linux-image-$K612"
 grep -q "install the linux-headers-$K612 package" "$L/image-612.log" ||
     fail "apt's output does not name the missing linux-headers-$K612 package"
-if grep -qF ", $K612, " <<<"$(status)"; then
+if grep -qF ", $K612, " <<<"$(root_status)"; then
     fail "modules were built for $K612 without its headers:
-$(status)"
+$(root_status)"
 fi
 
 # -- then its headers: header_postinst.d builds; api612 no longer builds ------
 apt_step install-612 install "linux-headers-$K612"
-status | sed 's/^/    status: /'
+show_status
 expect_state "$EDU/$EDU_V" "$K612" installed
 expect_ko "$K612" "$EDU"
 expect_not_installed "$OLD/$OLD_V" "$K612"
@@ -196,9 +155,9 @@ expect_state "$OLD/$OLD_V" "$K61" installed
 
 # -- removing the 6.1 image: the prerm hook takes its modules away ------------
 apt_step remove-61 remove "linux-image-$K61"
-status | sed 's/^/    status: /'
+show_status
 for m in "$EDU/$EDU_V" "$OLD/$OLD_V"; do
-    if grep -qF "$m, $K61, " <<<"$(status)"; then
+    if grep -qF "$m, $K61, " <<<"$(root_status)"; then
         fail "dkms status still lists $m for the removed kernel $K61"
     fi
 done
@@ -210,8 +169,8 @@ done
 grep -q "removing $EDU/$EDU_V from kernel $K61" "$L/remove-61.log" ||
     fail "apt's output does not show the prerm hook removing $EDU/$EDU_V"
 # Both stay registered, to be built for the next kernel.
-grep -q "^$OLD/${OLD_V}[,:]" <<<"$(status)" || fail "$OLD/$OLD_V is no longer registered:
-$(status)"
+grep -q "^$OLD/${OLD_V}[,:]" <<<"$(root_status)" || fail "$OLD/$OLD_V is no longer registered:
+$(root_status)"
 expect_state "$EDU/$EDU_V" "$K612" installed
 expect_ko "$K612" "$EDU"
 

@@ -213,3 +213,93 @@ seed_debs() {
         _link_debs "$CACHE/debs" "$R/var/cache/apt/archives"
     fi
 }
+
+# -- shared by the package-manager tests (apt, rpm, dnf, pacman) ---------------
+# The caller defines step MESSAGE (prints a step of the test).
+
+# root_lib_debs BINARY: the packages of this (bookworm) machine that ship the
+# shared libraries BINARY (a path inside the root) needs and the root lacks,
+# one a line.  Fails naming a library that no package here ships.
+root_lib_debs() {
+    local l p
+    for l in $(in_root ldd "$1" 2>&1 | awk '/not found/ { print $1 }'); do
+        p=$(dpkg -S "*/$l" 2>/dev/null | head -n 1 | cut -d: -f1)
+        [ -n "$p" ] || fail "$1 needs $l, which no package of this machine provides"
+        echo "$p"
+    done
+}
+
+# root_install_libs BINARY LOG: apt-get install in the root the packages that
+# ship the shared libraries BINARY lacks there (apt's output in LOG; when apt
+# cannot, the package lists are fetched and it tries again), then fail unless
+# BINARY finds all its libraries.
+root_install_libs() {
+    local pkgs missing
+    pkgs=$(root_lib_debs "$1" | sort -u | tr '\n' ' ')
+    if [ -n "$pkgs" ]; then
+        step "apt-get install $pkgs(libraries of ${1##*/})"
+        # shellcheck disable=SC2086  # (one word a package)
+        if ! in_root apt-get install -y $pkgs >"$2" 2>&1; then
+            in_root apt-get update -qq >>"$2" 2>&1 ||
+                { cat "$2"; skip "the Debian archive is unreachable (apt-get update failed in the root)"; }
+            # shellcheck disable=SC2086
+            in_root apt-get install -y $pkgs >>"$2" 2>&1 ||
+                { tail -n 20 "$2"; fail "installing $pkgs in the root failed (log: $2)"; }
+        fi
+    fi
+    missing=$(in_root ldd "$1" 2>&1 | grep 'not found' || true)
+    [ -z "$missing" ] || fail "$1 lacks libraries in the root: $missing"
+}
+
+conf_value() { # conf_value DIR VAR: a variable of DIR/dkms.conf
+    bash -c '. "$1/dkms.conf" >/dev/null 2>&1; eval "echo \"\${$2}\""' _ "$1" "$2"
+}
+
+# (grep reads what status printed from a here-string, never from a pipe: a
+# grep -q that stops at the first match could make dkms die of SIGPIPE,
+# which pipefail counts as a failure.)
+root_status() { in_root dkms status 2>/dev/null; }
+show_status() { root_status | sed 's/^/    status: /'; }
+expect_state() { # expect_state MODULE/VERSION KERNEL STATE
+    local line
+    line=$(root_status | grep -F "$1, $2, " || true)
+    case $line in
+        *": $3"*) ;;
+        *) fail "dkms status for $1 on $2: '${line:-<none>}', expected '$3'
+$(root_status)" ;;
+    esac
+}
+
+# Where dkms installs modules, under /lib/modules/KERNEL/: Debian's
+# updates/dkms; a test whose root may also be taken for Fedora's (modules
+# in extra/) sets KO_DIRS="updates/dkms extra".
+KO_DIRS=${KO_DIRS:-updates/dkms}
+ko_of() { # ko_of KERNEL MODULE: its file under KO_DIRS, if any
+    local d dirs=()
+    for d in $KO_DIRS; do dirs+=("$R/lib/modules/$1/$d"); done
+    find "${dirs[@]}" -name "$2.ko*" 2>/dev/null | head -n 1
+}
+expect_ko() { # expect_ko KERNEL MODULE: installed for KERNEL, built for it, known to depmod
+    local ko vermagic
+    ko=$(ko_of "$1" "$2")
+    [ -n "$ko" ] || fail "no $2.ko* in /lib/modules/$1/{${KO_DIRS// /,}}"
+    vermagic=$(in_root modinfo -F vermagic "${ko#"$R"}" | awk '{ print $1 }')
+    [ "$vermagic" = "$1" ] || fail "${ko#"$R"} has vermagic '$vermagic', expected $1"
+    grep -Eq "^(${KO_DIRS// /|})/$2\.ko[.a-z]*:" "$R/lib/modules/$1/modules.dep" ||
+        fail "modules.dep of $1 does not list $2 under ${KO_DIRS// / or } (depmod not run after the install?)"
+}
+
+# chroot_in_memory NAME: the roots (and everything else under TMPDIR) of this
+# test in a tmpfs that goes with its mount namespace (call after
+# chroot_enter).  On a disk, every file a package manager unpacks or removes
+# waits for the file system's journal: installing and removing a kernel
+# (4000 files) took half a minute each.  Not with DKMS_TEST_KEEP, whose root
+# must outlive the namespace.
+chroot_in_memory() {
+    local mem
+    [ -z "${DKMS_TEST_KEEP:-}" ] || return 0
+    mem=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+    at_exit "umount -l $(printf %q "$mem"); rmdir $(printf %q "$mem")"
+    mount -t tmpfs -o size=8g,mode=755 "$1" "$mem" || fail "cannot mount a tmpfs on $mem"
+    export TMPDIR=$mem
+}

@@ -52,25 +52,13 @@ chroot_enter "$@"
 START=$SECONDS
 step() { echo "== [$((SECONDS - START))s] $*"; }
 
-# The root and makepkg's work are in memory (a tmpfs that goes with this
-# test's mount namespace): they are thrown away, and on a disk every file
-# that pacman unpacks or removes waits for the file system's journal, which
-# made installing and removing the kernel (4000 files) take half a minute
-# each.  Not with DKMS_TEST_KEEP, whose root must outlive the namespace.
-if [ -z "${DKMS_TEST_KEEP:-}" ]; then
-    MEM=$(mktemp -d "${TMPDIR:-/tmp}/dkms-pacman-test.XXXXXX")
-    at_exit "umount -l $(printf %q "$MEM"); rmdir $(printf %q "$MEM")"
-    mount -t tmpfs -o size=8g,mode=755 dkms-pacman-test "$MEM" || fail "cannot mount a tmpfs on $MEM"
-    export TMPDIR=$MEM
-fi
+# The root and makepkg's work are in memory: they are thrown away.
+chroot_in_memory dkms-pacman-test
 K=$K61
 HERE=$SRCDIR/tests/system/pacman
 PKGCACHE=$CACHE/pacman
 mkdir -p "$PKGCACHE" "$CACHE/debs"
 
-conf_value() { # conf_value DIR VAR: a variable of DIR/dkms.conf
-    bash -c '. "$1/dkms.conf" >/dev/null 2>&1; eval "echo \"\${$2}\""' _ "$1" "$2"
-}
 EDU_SRC=$SRCDIR/examples/edu-dkms
 HELLO_SRC=$SRCDIR/tests/fixtures/hello-1.0
 EDU=$(conf_value "$EDU_SRC" PACKAGE_NAME) EDU_V=$(conf_value "$EDU_SRC" PACKAGE_VERSION)
@@ -271,21 +259,8 @@ pkg() { # pkg NAME: the path in the root of package NAME's file
 # packages that ship them on this (bookworm) host, installed with apt.
 bsdtar -xOf "$DKMS_PKG" usr/bin/dkms >"$R/tmp/dkms-ldd"
 chmod 755 "$R/tmp/dkms-ldd"
-libs=$(in_root ldd /tmp/dkms-ldd 2>&1 | awk '/not found/ { print $1 }')
+root_install_libs /tmp/dkms-ldd "$L/libs.log"
 rm "$R/tmp/dkms-ldd"
-if [ -n "$libs" ]; then
-    pkgs=()
-    for l in $libs; do
-        p=$(dpkg -S "*/$l" 2>/dev/null | head -n 1 | cut -d: -f1)
-        [ -n "$p" ] || fail "our dkms needs $l, which no package of this machine provides"
-        pkgs+=("$p")
-    done
-    step "apt-get install ${pkgs[*]} (libraries of our dkms)"
-    in_root apt-get update -qq >"$L/update.log" 2>&1 ||
-        { cat "$L/update.log"; skip "the Debian archive is unreachable (apt-get update failed in the root)"; }
-    in_root apt-get install -y "${pkgs[@]}" >"$L/libs.log" 2>&1 ||
-        { tail -n 20 "$L/libs.log"; fail "installing ${pkgs[*]} in the root failed"; }
-fi
 
 # pm NAME ARGS...: pacman ARGS on the root, its output in $L/NAME.log and
 # shown; fails when pacman fails or reports a hook that failed.
@@ -307,43 +282,17 @@ hook_ran() { # hook_ran NAME DESCRIPTION: pacman's output of step NAME shows the
     grep -q "$2" "$L/$1.log" || fail "pacman's output does not show the hook '$2' running"
 }
 
-# (grep reads what status printed from a here-string, never from a pipe: a
-# grep -q that stops at the first match could make dkms die of SIGPIPE,
-# which pipefail counts as a failure.)
-status() { in_root dkms status 2>/dev/null; }
-show_status() { status | sed 's/^/    status: /'; }
-expect_state() { # expect_state MODULE/VERSION KERNEL STATE
-    local line
-    line=$(status | grep -F "$1, $2, " || true)
-    case $line in
-        *": $3"*) ;;
-        *) fail "dkms status for $1 on $2: '${line:-<none>}', expected '$3'
-$(status)" ;;
-    esac
-}
 expect_added() { # expect_added MODULE/VERSION: registered, built for no kernel
-    grep -qx "$1: added" <<<"$(status)" || fail "$1 is not registered (and only that):
-$(status)"
+    grep -qx "$1: added" <<<"$(root_status)" || fail "$1 is not registered (and only that):
+$(root_status)"
 }
 expect_no_line() { # expect_no_line TEXT: dkms status does not mention TEXT
-    if grep -qF "$1" <<<"$(status)"; then
+    if grep -qF "$1" <<<"$(root_status)"; then
         fail "dkms status still shows '$1':
-$(status)"
+$(root_status)"
     fi
 }
 MODS=$R/usr/lib/modules/$K
-ko_of() { # ko_of MODULE: its file under the kernel's updates/dkms, if any
-    find "$MODS/updates/dkms" -name "$1.ko*" 2>/dev/null | head -n 1
-}
-expect_ko() { # expect_ko MODULE: installed for the kernel, known to depmod
-    local ko vermagic
-    ko=$(ko_of "$1")
-    [ -n "$ko" ] || fail "no $1.ko* in /usr/lib/modules/$K/updates/dkms"
-    vermagic=$(in_root modinfo -F vermagic "${ko#"$R"}" | awk '{print $1}')
-    [ "$vermagic" = "$K" ] || fail "${ko#"$R"} has vermagic '$vermagic', expected $K"
-    grep -q "^updates/dkms/$1\.ko[.a-z]*:" "$MODS/modules.dep" ||
-        fail "modules.dep of $K does not list updates/dkms/$1.ko (depmod not run after install?)"
-}
 expect_no_ko() { # expect_no_ko MODULE: nowhere in the kernel's tree, nor in modules.dep
     local left
     left=$(find "$MODS" -name "$1.ko*" 2>/dev/null)
@@ -377,13 +326,13 @@ hook_ran linux "Install DKMS modules"
 show_status
 [ "$(cat "$MODS/pkgbase")" = linux ] || fail "/usr/lib/modules/$K/pkgbase is not 'linux'"
 expect_state "$EDU/$EDU_V" "$K" installed
-expect_ko "$EDU"
+expect_ko "$K" "$EDU"
 
 # -- a driver for the installed kernel: built at once ---------------------------
 pm hello -U "$(pkg hello-dkms)"
 show_status
 expect_state "$HELLO/$HELLO_V" "$K" installed
-expect_ko "$HELLO"
+expect_ko "$K" "$HELLO"
 expect_state "$EDU/$EDU_V" "$K" installed
 
 # -- reinstalled (an upgrade for pacman): out before, back after ----------------
@@ -392,7 +341,7 @@ hook_ran hello-again "Remove DKMS modules"
 hook_ran hello-again "Install DKMS modules"
 show_status
 expect_state "$HELLO/$HELLO_V" "$K" installed
-expect_ko "$HELLO"
+expect_ko "$K" "$HELLO"
 
 # -- the driver removed: its modules, builds and registration go ----------------
 pm hello-remove -R hello-dkms
@@ -403,7 +352,7 @@ expect_no_ko "$HELLO"
 [ ! -e "$R/var/lib/dkms/$HELLO" ] || fail "/var/lib/dkms/$HELLO is left behind"
 [ ! -e "$R/usr/src/$HELLO-$HELLO_V" ] || fail "/usr/src/$HELLO-$HELLO_V is left behind"
 expect_state "$EDU/$EDU_V" "$K" installed
-expect_ko "$EDU"
+expect_ko "$K" "$EDU"
 
 # -- the kernel removed: its modules go, the driver stays registered ------------
 pm linux-remove -R linux linux-headers
@@ -426,8 +375,8 @@ fi
 # -- the last driver removed: nothing left ------------------------------------------
 pm edu-remove -R edu-dkms
 hook_ran edu-remove "Remove DKMS modules"
-[ -z "$(status)" ] || fail "dkms status is not empty:
-$(status)"
+[ -z "$(root_status)" ] || fail "dkms status is not empty:
+$(root_status)"
 [ ! -e "$R/var/lib/dkms/$EDU" ] || fail "/var/lib/dkms/$EDU is left behind"
 
 step "passed"
