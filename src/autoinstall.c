@@ -490,6 +490,7 @@ static bool pick_version(struct dkms *d, const char *m, const struct kernel_targ
 			 bool *is_installed, char ***no_conf)
 {
 	_cleanup_strv_ char **vers = tree_versions(&d->s, m, NULL);
+	const char *installed_v = NULL;
 	*job = (struct ai_job){.result = -1};
 	*is_installed = false;
 	for (size_t j = 0; vers[j]; j++) {
@@ -499,6 +500,8 @@ static bool pick_version(struct dkms *d, const char *m, const struct kernel_targ
 			continue;
 		if (tree_link_is_installed(&d->s, m, v, t->release, t->arch)) {
 			*is_installed = true;
+			if (!installed_v || ver_cmp(v, installed_v) > 0)
+				installed_v = v;
 			continue;
 		}
 		int r = dkms_read_conf(d, m, v, t, NULL, &mc);
@@ -514,6 +517,15 @@ static bool pick_version(struct dkms *d, const char *m, const struct kernel_targ
 		job->deps = xcalloc(1, sizeof(char *));
 		for (size_t l = 0; mc->build_depends[l]; l++)
 			strv_pushdup(&job->deps, mc->build_depends[l]);
+	}
+	/* An older version than the one installed would only be refused by
+	 * install's version check: the installed one stays. */
+	if (job->v && installed_v && ver_cmp(job->v, installed_v) < 0) {
+		debug("Autoinstall on kernel %s: %s/%s is installed, %s is older: left alone.", t->release, m,
+		      installed_v, job->v);
+		free(job->v);
+		strv_free(job->deps);
+		*job = (struct ai_job){.result = -1};
 	}
 	if (!job->v)
 		return false;
