@@ -13,7 +13,8 @@ pkgs=(meson ninja-build pkg-config gcc make libc6-dev libcmocka-dev
       bc flex bison libelf-dev python3 diffutils bubblewrap
       clang libclang-rt-14-dev    # the libFuzzer harnesses (tests/fuzz)
       gcc-11                      # a gcc other than the kernel's (tests/integration/compiler-choice)
-      ccache distcc icecc)        # compiler_launcher (tests/integration/launcher-*)
+      ccache distcc icecc         # compiler_launcher (tests/integration/launcher-*)
+      zsh)                        # the zsh completion (tests/cli/completion-zsh)
 for k in $KERNELS; do pkgs+=("linux-headers-$k"); done
 # --system: debootstrap roots (tests/system/apt, rpm, pacman), QEMU boots
 # (tests/system/boot), building our .deb (debian/) and RPM (rpm/); pacman,
