@@ -1,0 +1,104 @@
+#!/bin/bash
+# The CPU time dkms adds on top of make, ours against the reference's.
+# For each module source: a fresh throwaway root per run, `dkms add`
+# (not counted), then `dkms build` and `dkms install` (--no-depmod for
+# both: the reference's depmod would run on the machine's own
+# /lib/modules), both signing with the same pre-made MOK key.
+#   total    CPU (user+sys) of the two commands and of everything they
+#            started: perf's task-clock
+#   make     CPU of the make that builds the modules (the command dkms
+#            runs with KERNELRELEASE=), counted the same way from inside
+#            (perf stat's line lands in the build's make.log) by a `make`
+#            wrapper first in PATH; the clean runs and everything else
+#            count as overhead
+#   overhead total - make: dkms.conf evaluations, clean runs, the uname
+#            shim, the sandbox, strip, signing, compression, the checks
+# Prints the medians and the ratio ours/reference.
+#   bench/overhead.sh [--quick] [RUNS=5] [KERNEL=6.1.0-56-amd64] [SRC...]
+# SRC: module source directories with a dkms.conf (default examples/
+# edu-dkms, and vpoll-0.1 of Debian bookworm when the corpus cache has it).
+# --quick: 1 run, edu-dkms only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=0
+[ "${1:-}" = --quick ] && { quick=1; shift; }
+RUNS=${1:-5}; K=${2:-6.1.0-56-amd64}; shift $(($# < 2 ? $# : 2))
+[ $quick = 1 ] && RUNS=1
+. tests/lib.sh
+. bench/lib.sh
+need_ref
+need_headers "$K"
+need_perf
+[ -x "$DKMS" ] || skip "our dkms is not built at $DKMS"
+J=$(nproc)
+srcs=("$@")
+if [ ${#srcs[@]} = 0 ]; then
+    srcs=("$SRCDIR/examples/edu-dkms")
+    vp=$(corpus_source vpoll-dkms)
+    [ $quick = 0 ] && [ -n "$vp" ] && srcs+=("$vp")
+fi
+mkroot
+W=$T
+mok_keys "$W/keys"
+
+# The make wrapper.  It lives outside /tmp, which a confined build gets
+# private, and outside the machine's trees.  Sub-makes and the clean runs
+# go straight to make.
+BIN=$(mktemp -d /var/tmp/dkms-bench-bin.XXXXXX)
+at_exit "rm -rf $(printf %q "$BIN")"
+chmod 755 "$BIN"
+cat > "$BIN/make" <<'EOF'
+#!/bin/sh
+[ -n "${DKMS_BENCH_IN_MAKE:-}" ] && exec /usr/bin/make "$@"
+export DKMS_BENCH_IN_MAKE=1
+case " $* " in
+*" KERNELRELEASE="*) exec perf stat -x, -e task-clock -- /usr/bin/make "$@" ;;
+esac
+exec /usr/bin/make "$@"
+EOF
+chmod 755 "$BIN/make"
+export PATH="$BIN:$PATH"
+
+# one_run SRC IMPL: prints "total make" CPU seconds of build + install.
+one_run() {
+    local src=$1 impl=$2 R=$W/$impl nv n v log total=0 mk
+    nv=$(new_root "$R" "$src")
+    n=${nv%/*} v=${nv#*/}
+    in_root "$R" "$impl" add "$nv" >/dev/null 2>&1 || fail "$impl: add $nv failed"
+    for step in build install; do
+        timed_in_root "$W/t" "$R" "$impl" "$step" "$nv" -k "$K" -j "$J" \
+            || fail "$impl: $step of $nv for $K failed (see $R/dkms/$n/$v)"
+        total=$(echo "$total + $(cpu_of "$W/t")" | bc)
+    done
+    [ -n "$(ls "$R/lib/modules/$K/"*/ 2>/dev/null)" ] || fail "$impl: $nv was not installed for $K"
+    log=$R/dkms/$n/$v/$K/$ARCH/log/make.log
+    mk=$(awk -F, '/^[0-9.]+,msec,task-clock/ { s += $1; n++ } END { if (n) printf "%.3f", s / 1000 }' "$log" 2>/dev/null)
+    [ -n "$mk" ] \
+        || fail "$impl: no make time in $log (the make wrapper did not run)"
+    echo "$total $mk"
+}
+
+echo "CPU time outside make for dkms build + install (--no-depmod), -j$J, median of $RUNS run(s);"
+echo "CPU = user+sys of every process (perf task-clock); load now: $(cut -d' ' -f1-3 /proc/loadavg)"
+for src in "${srcs[@]}"; do
+    declare -A tot=() mk=() ov=()
+    for _ in $(seq 1 "$RUNS"); do
+        for impl in ours ref; do
+            rec=$(one_run "$src" "$impl")
+            tot[$impl]+="${rec% *} "; mk[$impl]+="${rec#* } "
+            ov[$impl]+="$(echo "${rec% *} - ${rec#* }" | bc) "
+        done
+    done
+    echo
+    echo "$(conf_var "$src" PACKAGE_NAME)-$(conf_var "$src" PACKAGE_VERSION) ($src):"
+    printf '  %-18s %10s %10s %12s\n' "" "total s" "make s" "overhead s"
+    for impl in ours ref; do
+        # shellcheck disable=SC2086
+        t=$(median ${tot[$impl]}); m=$(median ${mk[$impl]}); o=$(median ${ov[$impl]})
+        [ "$impl" = ours ] && oo=$o
+        label="dkms-c"; [ "$impl" = ref ] && label="reference 3.0.10"
+        printf '  %-18s %10.3f %10.3f %12.3f\n' "$label" "$t" "$m" "$o"
+    done
+    printf '  overhead ratio ours/reference: %sx\n' "$(ratio "$oo" "$o")"
+    unset tot mk ov
+done
