@@ -87,3 +87,45 @@ new_root() {
         echo "$n/$v"
     done
 }
+
+# execs_outside_make FILE: from the output of
+#   strace -f -s 64 --pidns-translation -e trace=execve,clone,clone3,fork,vfork -o FILE
+# the programs started outside the make that builds the modules (the one
+# run with KERNELRELEASE=, and everything it starts), counted by name;
+# "make (clean)" for the clean runs.
+execs_outside_make() {
+    awk '
+    # inside(pid, i): pid runs under the modules make at line i
+    function inside(pid, i) {
+        if ((pid in makeat) && makeat[pid] <= i) return 1
+        if (pid in parent) return inside(parent[pid], forkat[pid])
+        return 0
+    }
+    function exec_seen(pid, i, line,    prog) {
+        prog = line; sub(/^[^"]*"/, "", prog); sub(/".*/, "", prog)
+        if (prog ~ /\/make$/ && line ~ /"KERNELRELEASE=/ && !(pid in makeat)) makeat[pid] = i
+        sub(/.*\//, "", prog)
+        if (prog == "make" && line ~ /"clean"/) prog = "make (clean)"
+        ne++; epid[ne] = pid; eat[ne] = i; eprog[ne] = prog
+    }
+    { pid = $1 }
+    / execve\(/ {
+        if ($0 ~ /<unfinished \.\.\.>$/) { pend[pid] = $0; pendat[pid] = NR }
+        else if ($0 ~ /= 0$/) exec_seen(pid, NR, $0)
+        next
+    }
+    /<\.\.\. execve resumed>/ {
+        if ($0 ~ /= 0$/ && (pid in pend)) exec_seen(pid, pendat[pid], pend[pid])
+        delete pend[pid]; next
+    }
+    / (clone|clone3|fork|vfork)\(/ { cstart[pid] = NR }
+    # the child: "= N", or with --pidns-translation "= n /* N in strace'"'"'s PID NS */"
+    /(clone|clone3|fork|vfork)(\(| resumed>)/ && /= [0-9]+( \/\* [0-9]+ in strace.s PID NS \*\/)?$/ {
+        c = $NF; if (c == "*/") c = $(NF - 5)
+        parent[c] = pid; forkat[c] = cstart[pid]
+    }
+    END {
+        for (e = 1; e <= ne; e++) if (!inside(epid[e], eat[e])) n[eprog[e]]++
+        for (p in n) printf "%5d %s\n", n[p], p
+    }' "$1" | sort -rn
+}

@@ -13,7 +13,10 @@
 #            count as overhead
 #   overhead total - make: dkms.conf evaluations, clean runs, the uname
 #            shim, the sandbox, strip, signing, compression, the checks
-# Prints the medians and the ratio ours/reference.
+# The wrapper's own cost (a shell and perf starting, measured alone) is
+# taken off both overheads.  Prints the medians and the ratio
+# ours/reference, and then, from one more run of each under
+# `strace -f`, the programs each started outside make.
 #   bench/overhead.sh [--quick] [RUNS=5] [KERNEL=6.1.0-56-amd64] [SRC...]
 # SRC: module source directories with a dkms.conf (default examples/
 # edu-dkms, and vpoll-0.1 of Debian bookworm when the corpus cache has it).
@@ -29,6 +32,7 @@ RUNS=${1:-5}; K=${2:-6.1.0-56-amd64}; shift $(($# < 2 ? $# : 2))
 need_ref
 need_headers "$K"
 need_perf
+command -v strace >/dev/null || skip "strace is missing"
 [ -x "$DKMS" ] || skip "our dkms is not built at $DKMS"
 J=$(nproc)
 srcs=("$@")
@@ -59,14 +63,16 @@ EOF
 chmod 755 "$BIN/make"
 export PATH="$BIN:$PATH"
 
-# one_run SRC IMPL: prints "total make" CPU seconds of build + install.
+# one_run SRC IMPL [WRAP...]: prints "total make" CPU seconds of build +
+# install, run under WRAP (strace) when given.
 one_run() {
-    local src=$1 impl=$2 R=$W/$impl nv n v log total=0 mk
+    local src=$1 impl=$2 R=$W/$impl nv n v log total=0 mk; shift 2
     nv=$(new_root "$R" "$src")
     n=${nv%/*} v=${nv#*/}
     in_root "$R" "$impl" add "$nv" >/dev/null 2>&1 || fail "$impl: add $nv failed"
     for step in build install; do
-        timed_in_root "$W/t" "$R" "$impl" "$step" "$nv" -k "$K" -j "$J" \
+        root_cmd "$R" "$impl"
+        timed "$W/t" "$@" "${RC[@]}" "$step" "$nv" -k "$K" -j "$J" \
             || fail "$impl: $step of $nv for $K failed (see $R/dkms/$n/$v)"
         total=$(echo "$total + $(cpu_of "$W/t")" | bc)
     done
@@ -78,15 +84,27 @@ one_run() {
     echo "$total $mk"
 }
 
+# the wrapper's own CPU time: what it adds to make's, counted as overhead
+printf 'all:\n\t@:\n' > "$W/null.mk"
+calib=()
+for _ in 1 2 3 4 5; do
+    perf stat -x, -e task-clock -o "$W/c.outer" -- "$BIN/make" -s -f "$W/null.mk" KERNELRELEASE=x 2> "$W/c.inner" \
+        || fail "the make wrapper does not run"
+    calib+=("$(cat "$W/c.outer" "$W/c.inner" | awk -F, '/^[0-9.]+,msec,task-clock/ { v[++n] = $1 }
+        END { printf "%.3f\n", (v[1] - v[2]) / 1000 }')")
+done
+wrap=$(median "${calib[@]}")
+
 echo "CPU time outside make for dkms build + install (--no-depmod), -j$J, median of $RUNS run(s);"
 echo "CPU = user+sys of every process (perf task-clock); load now: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "(the make wrapper's own ${wrap} s is taken off each overhead)"
 for src in "${srcs[@]}"; do
     declare -A tot=() mk=() ov=()
     for _ in $(seq 1 "$RUNS"); do
         for impl in ours ref; do
             rec=$(one_run "$src" "$impl")
             tot[$impl]+="${rec% *} "; mk[$impl]+="${rec#* } "
-            ov[$impl]+="$(echo "${rec% *} - ${rec#* }" | bc) "
+            ov[$impl]+="$(echo "${rec% *} - ${rec#* } - $wrap" | bc) "
         done
     done
     echo
@@ -101,4 +119,13 @@ for src in "${srcs[@]}"; do
     done
     printf '  overhead ratio ours/reference: %sx\n' "$(ratio "$oo" "$o")"
     unset tot mk ov
+    for impl in ours ref; do
+        one_run "$src" "$impl" strace -f -qq -A -s 64 --pidns-translation -e trace=execve,clone,clone3,fork,vfork \
+            -o "$W/$impl.strace" > /dev/null
+        execs_outside_make "$W/$impl.strace" > "$W/$impl.execs"
+        rm -f "$W/$impl.strace"
+    done
+    echo "  programs started outside make (strace -f; count, name):"
+    printf '    %-34s %s\n' "dkms-c" "reference 3.0.10"
+    paste -d'|' "$W/ours.execs" "$W/ref.execs" | awk -F'|' '{ printf "    %-34s %s\n", $1, $2 }'
 done
