@@ -66,7 +66,8 @@ export PATH="$BIN:$PATH"
 # one_run SRC IMPL [WRAP...]: prints "total make" CPU seconds of build +
 # install, run under WRAP (strace) when given.
 one_run() {
-    local src=$1 impl=$2 R=$W/$impl nv n v log total=0 mk; shift 2
+    local src=$1 impl=$2; shift 2
+    local R=$W/$impl nv n v log total=0 mk
     nv=$(new_root "$R" "$src")
     n=${nv%/*} v=${nv#*/}
     in_root "$R" "$impl" add "$nv" >/dev/null 2>&1 || fail "$impl: add $nv failed"
