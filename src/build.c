@@ -519,12 +519,13 @@ static void clean_before_make(struct build *b)
 	run_clean(b);
 }
 
-/* CLEAN after the build, unless it is kbuild's, which changes nothing but
- * the build directory, removed next. */
+/* CLEAN after the build, unless it can change nothing but the build
+ * directory, removed next: kbuild's own clean, or any CLEAN when the
+ * build is confined (newer dkms releases leave this clean out always). */
 static void clean_after_build(struct build *b)
 {
-	if (clean_is_kbuilds(b)) {
-		debug("%s is removed: kbuild's clean is not run on it.", b->build_dir);
+	if (clean_is_kbuilds(b) || b->confined) {
+		debug("%s is removed: CLEAN is not run on it.", b->build_dir);
 		return;
 	}
 	run_clean(b);
