@@ -16,6 +16,8 @@ pkgs=(meson ninja-build pkg-config gcc make libc6-dev libcmocka-dev
       ccache distcc icecc         # compiler_launcher (tests/integration/launcher-*)
       zsh)                        # the zsh completion (tests/cli/completion-zsh)
 for k in $KERNELS; do pkgs+=("linux-headers-$k"); done
+# --bench: what bench/ measures with (perf stat, strace)
+[ "${1:-}" = --bench ] && pkgs+=(linux-perf strace)
 # --system: debootstrap roots (tests/system/apt, rpm, pacman), QEMU boots
 # (tests/system/boot), building our .deb (debian/) and RPM (rpm/); pacman,
 # makepkg and bsdtar (which Debian's makepkg uses without depending on it)

@@ -16,7 +16,7 @@
 #include "util/staged.h"
 #include "util/util.h"
 
-#define KEY_VERSION "dkms-c artifact v1"
+#define KEY_VERSION "dkms-c artifact v2"
 
 /* Environment variables that reach kbuild and can change its output. */
 static const char *const build_vars[] = {
@@ -44,7 +44,10 @@ static void put_file(EVP_MD_CTX *c, const char *tag, const char *path)
 	EVP_DigestUpdate(c, text, len);
 }
 
-/* The compiler's first line of --version, once per process. */
+/* The compiler as the file that would run: the first cc in PATH, its
+ * links resolved, and the SHA-256 of its bytes, once per process.  It is
+ * not run: a build taken from the cache starts no compiler at all.  The
+ * same compiler package on two machines gives the same identity. */
 static const char *compiler_text(const struct kernel_target *t)
 {
 	static char *text, *for_cc;
@@ -54,12 +57,10 @@ static const char *compiler_text(const struct kernel_target *t)
 	free(text);
 	free(for_cc);
 	for_cc = xstrdup(cc);
-	struct strbuf out = {0};
-	char *argv[] = {(char *)cc, "--version", NULL};
-	struct spawn_opts o = {.err_fd = -1, .null_stdin = true, .capture_child_fd = 1, .capture = &out};
-	int r = spawn_run(argv, &o);
-	text = r == 0 && out.buf ? xstrndup(out.buf, strcspn(out.buf, "\n")) : xasprintf("%s: unknown", cc);
-	strbuf_release(&out);
+	_cleanup_free_ char *found = program_in_path(cc);
+	_cleanup_free_ char *real = found ? realpath(found, NULL) : NULL;
+	_cleanup_free_ char *sha = real ? file_sha256(real) : NULL;
+	text = sha ? xasprintf("%s sha256:%s", real, sha) : xasprintf("%s: not found", cc);
 	return text;
 }
 

@@ -14,6 +14,7 @@
 #include "compress.h"
 #include "depends.h"
 #include "failure.h"
+#include "kbuildclean.h"
 #include "kernel.h"
 #include "log.h"
 #include "sandbox.h"
@@ -573,6 +574,43 @@ static bool from_cache(struct build *b, struct artifact_key *key)
 	return true;
 }
 
+/* CLEAN with its progress line; a failed clean is only reported, as the
+ * reference does. */
+static void run_clean(struct build *b)
+{
+	progress_start("Cleaning build area");
+	progress_end(dkms_run_shell_in(&b->sb, b->clean, b->build_dir, b->devnull, b->env_make));
+}
+
+/* kbuild's own clean of the module's build directory (kbuildclean.h). */
+static bool clean_is_kbuilds(const struct build *b)
+{
+	return kbuild_clean_is_plain(b->mc->clean, b->t->headers_dir, b->build_dir);
+}
+
+/* CLEAN on the fresh copy, unless it is kbuild's and would remove
+ * nothing there. */
+static void clean_before_make(struct build *b)
+{
+	if (clean_is_kbuilds(b) && kbuild_tree_is_pristine(b->build_dir)) {
+		debug("%s holds nothing for kbuild's clean to remove: not cleaned before make.", b->build_dir);
+		return;
+	}
+	run_clean(b);
+}
+
+/* CLEAN after the build, unless it can change nothing but the build
+ * directory, removed next: kbuild's own clean, or any CLEAN when the
+ * build is confined (newer dkms releases leave this clean out always). */
+static void clean_after_build(struct build *b)
+{
+	if (clean_is_kbuilds(b) || b->confined) {
+		debug("%s is removed: CLEAN is not run on it.", b->build_dir);
+		return;
+	}
+	run_clean(b);
+}
+
 /* clean, make, and the check of what make produced, which then goes into
  * the artifact cache. */
 static int make_modules(struct build *b, const struct artifact_key *key)
@@ -580,9 +618,7 @@ static int make_modules(struct build *b, const struct artifact_key *key)
 	int r = build_give(b);
 	if (r)
 		return r;
-	/* a failed clean is only reported, as the reference does */
-	progress_start("Cleaning build area");
-	progress_end(dkms_run_shell_in(&b->sb, b->clean, b->build_dir, b->devnull, b->env_make));
+	clean_before_make(b);
 	/* run_make takes build_dir back from the sandbox */
 	if ((r = run_make(b)) || (r = check_products(b)))
 		return r;
@@ -624,10 +660,8 @@ static int compile(struct build *b)
 	if ((r = build_give(b)))
 		return r;
 	run_module_script_in(b->d, &b->sb, "post_build", b->mc->post_build, b->m, b->v, "build", b->env_make);
-	if (!hit) {
-		progress_start("Cleaning build area");
-		progress_end(dkms_run_shell_in(&b->sb, b->clean, b->build_dir, b->devnull, b->env_make));
-	}
+	if (!hit)
+		clean_after_build(b);
 	rm_rf(b->build_dir);
 	return 0;
 }

@@ -86,20 +86,6 @@ int sandbox_mode_parse(const char *value, enum sandbox_mode *out)
 	return -EINVAL;
 }
 
-/* name looked up in PATH as execvp would; NULL when not found. */
-static char *find_program(const char *name)
-{
-	const char *path = getenv("PATH");
-	_cleanup_free_ char *copy = xstrdup(str_empty(path) ? "/usr/sbin:/usr/bin:/sbin:/bin" : path);
-	for (char *save = NULL, *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		char *p = path_join(dir, name);
-		if (access(p, X_OK) == 0 && is_file(p))
-			return p;
-		free(p);
-	}
-	return NULL;
-}
-
 /* Runs `true` in the sandbox, once: bwrap may be installed and still
  * unable to make namespaces (in a container without CAP_SYS_ADMIN, or
  * where seccomp forbids them), which only trying tells. */
@@ -109,8 +95,8 @@ static void sandbox_probe(void)
 		return;
 	probe.tried = true;
 	probe.as_root = geteuid() == 0;
-	probe.bwrap = find_program("bwrap");
-	probe.setpriv = probe.as_root ? find_program("setpriv") : xstrdup("setpriv");
+	probe.bwrap = program_in_path("bwrap");
+	probe.setpriv = probe.as_root ? program_in_path("setpriv") : xstrdup("setpriv");
 	if (!probe.bwrap || !probe.setpriv) {
 		probe.why_not = xasprintf("%s is not installed (package %s)", probe.bwrap ? "setpriv" : "bwrap",
 					  probe.bwrap ? "util-linux" : "bubblewrap");

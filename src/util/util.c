@@ -386,6 +386,19 @@ int symlink_atomic(const char *target, const char *linkpath)
 	return r < 0 ? r : staged_commit(&st, 0);
 }
 
+char *program_in_path(const char *name)
+{
+	const char *path = getenv("PATH");
+	_cleanup_free_ char *copy = xstrdup(str_empty(path) ? "/usr/sbin:/usr/bin:/sbin:/bin" : path);
+	for (char *save = NULL, *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		char *p = path_join(dir, name);
+		if (access(p, X_OK) == 0 && is_file(p))
+			return p;
+		free(p);
+	}
+	return NULL;
+}
+
 bool is_dir(const char *path)
 {
 	struct stat st;

@@ -91,6 +91,9 @@ bool is_dir(const char *path);
 bool is_file(const char *path);
 bool is_symlink(const char *path);
 bool path_exists(const char *path);
+/* name looked up in PATH as execvp would (a default PATH when it is
+ * unset); NULL when not found. */
+char *program_in_path(const char *name);
 /* Entries of a directory (not . and ..), sorted with strcmp; NULL on error. */
 char **dir_list(const char *path);
 /* Remove path if it is an empty directory; then its parents up to (not

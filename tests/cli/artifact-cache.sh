@@ -3,7 +3,8 @@
 # trees with the same source and kernel): the second build runs no make
 # and gives the same module; a changed source file, .config, Module.symvers
 # or compiler is a miss; a damaged or foreign entry is refused, never
-# used; the size cap evicts; `dkms cache stats|clear`.
+# used; the size cap evicts; `dkms cache stats|clear`.  The compiler is
+# known by its file, never started.
 # The "build" is a script that counts its runs and makes module files.
 . "$(dirname "$0")/../lib.sh"
 K=6.1.0-87-dkmstest
@@ -46,8 +47,13 @@ miss() { # what: change made before; the build must run make
 echo '/* changed */' >> "$T/src/ac-1.0/Makefile"; miss "a source file changed"
 echo 'CONFIG_Y=y' >> "$T/ksrc/.config"; miss "the .config changed"
 echo 'symbols v2' > "$T/ksrc/Module.symvers"; miss "Module.symvers changed"
-printf '#!/bin/sh\necho "gcc (Other) 99.1"\n' > "$T/bin/gcc"; chmod +x "$T/bin/gcc"
+printf '#!/bin/sh\necho "$*" >> %q\necho "gcc (Other) 99.1"\n' "$T/gcc.runs" > "$T/bin/gcc"; chmod +x "$T/bin/gcc"
 PATH="$T/bin:$PATH" miss "the compiler changed"
+# the same other compiler again: a hit; the key knows the compiler by
+# its file, and never starts it
+before=$(runs); fresh d; PATH="$T/bin:$PATH" build_on d
+[ "$(runs)" = "$before" ] || fail "the same other compiler again: a miss"
+[ ! -e "$T/gcc.runs" ] || fail "the compiler was started for the cache key: $(cat "$T/gcc.runs")"
 # and the same inputs again are a hit
 before=$(runs); fresh c; build_on c
 [ "$(runs)" = "$before" ] || fail "unchanged inputs: a miss"

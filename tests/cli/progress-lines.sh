@@ -51,12 +51,25 @@ script_source good 1.0 <<'S'
 #!/bin/sh
 echo "good module" > good.ko
 S
-kd install good/1.0 -k "$K" > "$T/out" 2>&1 || { cat "$T/out"; fail "install"; }
+# (unconfined: a confined build's CLEAN after the build, on a directory
+# removed next, is left out, as newer dkms releases leave it out)
+build_sandbox=no kd install good/1.0 -k "$K" > "$T/out" 2>&1 || { cat "$T/out"; fail "install"; }
 has "$T/out" "Cleaning build area..." "./build.sh..." "Cleaning build area..."
 [ "$(tail -n 1 "$T/out")" = "depmod..." ] || { cat "$T/out"; fail "depmod... is not the last line"; }
 [[ $(tail -n 2 "$T/out" | head -n 1) == "   - Installing to $T/lib/modules/$K/"* ]] ||
     { cat "$T/out"; fail "depmod... does not follow the install"; }
 [ "$(wc -l < "$T/depmod.calls")" = 1 ] || fail "depmod ran $(wc -l < "$T/depmod.calls") times"
+# confined: CLEAN before make only
+if bwrap --unshare-net --ro-bind / / true 2>/dev/null; then
+    script_source confined 1.0 <<'S'
+#!/bin/sh
+echo "confined module" > confined.ko
+S
+    build_sandbox=yes kd build confined/1.0 -k "$K" > "$T/out" 2>&1 || { cat "$T/out"; fail "confined build"; }
+    has "$T/out" "Cleaning build area..." "./build.sh..."
+    [ "$(grep -c "^Cleaning build area" "$T/out")" = 1 ] ||
+        { cat "$T/out"; fail "a confined build cleaned its build directory after the build"; }
+fi
 # --no-depmod: no depmod, no line
 kd uninstall good/1.0 -k "$K" --no-depmod > "$T/out" 2>&1 || { cat "$T/out"; fail "uninstall"; }
 grep -q "^depmod" "$T/out" && { cat "$T/out"; fail "depmod... with --no-depmod"; }
