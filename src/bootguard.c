@@ -267,16 +267,10 @@ static void record_drop(const struct settings *s)
 
 /* ---- running the boot loaders' tools ----------------------------------- */
 
-static bool program_in_path(const char *name)
+static bool have_program(const char *name)
 {
-	const char *path = getenv("PATH");
-	_cleanup_free_ char *copy = xstrdup(str_empty(path) ? "/usr/sbin:/usr/bin:/sbin:/bin" : path);
-	for (char *save = NULL, *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		_cleanup_free_ char *p = path_join(dir, name);
-		if (access(p, X_OK) == 0)
-			return true;
-	}
-	return false;
+	_cleanup_free_ char *p = program_in_path(name);
+	return p != NULL;
 }
 
 /* Runs argv with its stdout in *out (may be NULL) and its stderr in the
@@ -366,7 +360,7 @@ static char *grub_default(const struct settings *s, const char *file)
 static bool detect_grub(const struct settings *s, struct loader *l)
 {
 	_cleanup_free_ char *cfg = xasprintf("%s/grub/grub.cfg", s->boot_dir);
-	if (!is_file(cfg) || !program_in_path("grub-editenv"))
+	if (!is_file(cfg) || !have_program("grub-editenv"))
 		return false;
 	*l = (struct loader){.name = "grub", .label = "GRUB", .grubcfg = TAKE_PTR(cfg),
 			     .grubenv = xasprintf("%s/grub/grubenv", s->boot_dir)};
@@ -378,7 +372,7 @@ static bool detect_systemd_boot(struct loader *l)
 	char *is_installed[] = {"bootctl", "is-installed", NULL};
 	char *print[] = {"bootctl", "--print-boot-path", NULL};
 	_cleanup_free_ char *quiet = NULL, *path = NULL;
-	if (!program_in_path("bootctl") || run_tool(is_installed, &quiet) != 0 || run_tool(print, &path) != 0)
+	if (!have_program("bootctl") || run_tool(is_installed, &quiet) != 0 || run_tool(print, &path) != 0)
 		return false;
 	path[strcspn(path, "\n")] = '\0';
 	_cleanup_free_ char *entries = xasprintf("%s/loader/entries", path);

@@ -105,22 +105,6 @@ char *compiler_describe(bool clang, int major)
 
 /* ---- finding compilers ---------------------------------------------- */
 
-/* name as execvp finds it, or NULL. */
-static char *program_in_path(const char *name)
-{
-	if (strchr(name, '/'))
-		return access(name, X_OK) == 0 && is_file(name) ? xstrdup(name) : NULL;
-	const char *path = getenv("PATH");
-	_cleanup_free_ char *copy = xstrdup(str_empty(path) ? "/usr/sbin:/usr/bin:/sbin:/bin" : path);
-	for (char *save = NULL, *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		char *p = path_join(dir, name);
-		if (access(p, X_OK) == 0 && is_file(p))
-			return p;
-		free(p);
-	}
-	return NULL;
-}
-
 char *compiler_find(const char *name)
 {
 	_cleanup_free_ char *prog = xstrndup(name, strcspn(name, " "));

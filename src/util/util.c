@@ -388,6 +388,8 @@ int symlink_atomic(const char *target, const char *linkpath)
 
 char *program_in_path(const char *name)
 {
+	if (strchr(name, '/'))
+		return access(name, X_OK) == 0 && is_file(name) ? xstrdup(name) : NULL;
 	const char *path = getenv("PATH");
 	_cleanup_free_ char *copy = xstrdup(str_empty(path) ? "/usr/sbin:/usr/bin:/sbin:/bin" : path);
 	for (char *save = NULL, *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {

@@ -92,7 +92,8 @@ bool is_file(const char *path);
 bool is_symlink(const char *path);
 bool path_exists(const char *path);
 /* name looked up in PATH as execvp would (a default PATH when it is
- * unset); NULL when not found. */
+ * unset; a name with a slash is taken as it is); NULL when not found or
+ * not an executable file. */
 char *program_in_path(const char *name);
 /* Entries of a directory (not . and ..), sorted with strcmp; NULL on error. */
 char **dir_list(const char *path);
