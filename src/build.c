@@ -582,6 +582,16 @@ static void run_clean(struct build *b)
 	progress_end(dkms_run_shell_in(&b->sb, b->clean, b->build_dir, b->devnull, b->env_make));
 }
 
+/* The progress line of a CLEAN left out, as if it had run: the build area
+ * is clean already, or removed next, and scripts that read the
+ * reference's lines still find them. */
+static void clean_left_out(const char *why)
+{
+	progress_start("Cleaning build area");
+	progress_end(0);
+	debug("%s", why);
+}
+
 /* kbuild's own clean of the module's build directory (kbuildclean.h). */
 static bool clean_is_kbuilds(const struct build *b)
 {
@@ -593,7 +603,9 @@ static bool clean_is_kbuilds(const struct build *b)
 static void clean_before_make(struct build *b)
 {
 	if (clean_is_kbuilds(b) && kbuild_tree_is_pristine(b->build_dir)) {
-		debug("%s holds nothing for kbuild's clean to remove: not cleaned before make.", b->build_dir);
+		_cleanup_free_ char *why =
+			xasprintf("%s holds nothing for kbuild's clean to remove: not cleaned before make.", b->build_dir);
+		clean_left_out(why);
 		return;
 	}
 	run_clean(b);
@@ -605,7 +617,8 @@ static void clean_before_make(struct build *b)
 static void clean_after_build(struct build *b)
 {
 	if (clean_is_kbuilds(b) || b->confined) {
-		debug("%s is removed: CLEAN is not run on it.", b->build_dir);
+		_cleanup_free_ char *why = xasprintf("%s is removed: CLEAN is not run on it.", b->build_dir);
+		clean_left_out(why);
 		return;
 	}
 	run_clean(b);
