@@ -113,6 +113,21 @@ char *compiler_find(const char *name)
 
 /* The major version of compiler `name` (its first word), -1 when it is
  * not installed, 0 when it does not say; asked once per process. */
+/* The major version a compiler's file name carries, as Debian names them
+ * (gcc-12, x86_64-linux-gnu-gcc-12, clang-14: what /usr/bin/gcc and
+ * /usr/bin/clang link to), or 0 when it carries none. */
+static int major_from_file_name(const char *path)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	const char *dash = strrchr(base, '-');
+	if (!dash || !dash[1] || strspn(dash + 1, "0123456789") != strlen(dash + 1))
+		return 0;
+	size_t n = (size_t)(dash - base);
+	bool gcc = n >= 3 && strncmp(dash - 3, "gcc", 3) == 0;
+	bool clang = n >= 5 && strncmp(dash - 5, "clang", 5) == 0;
+	return gcc || clang ? atoi(dash + 1) : 0;
+}
+
 static int compiler_major(const char *name)
 {
 	static struct {
@@ -126,7 +141,12 @@ static int compiler_major(const char *name)
 	_cleanup_free_ char *prog = xstrndup(name, strcspn(name, " "));
 	_cleanup_free_ char *found = program_in_path(prog);
 	int major = -1;
-	if (found) {
+	_cleanup_free_ char *real = found ? realpath(found, NULL) : NULL;
+	if (real && (major = major_from_file_name(real)) > 0) {
+		/* no compiler started: a build taken from the artifact cache
+		 * runs none */
+		debug("Compiler %s: %s, major version %d.", name, real, major);
+	} else if (found) {
 		struct strbuf out = {0};
 		char *argv[] = {found, "-dumpversion", NULL};
 		struct spawn_opts o = {.err_fd = -1, .null_stdin = true, .capture_child_fd = 1, .capture = &out};
