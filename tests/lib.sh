@@ -136,6 +136,27 @@ script_source() {
     printf '%s\n' 'MAKE[0]="./build.sh"' 'CLEAN=true' 'STRIP[0]=no' >> "$d/dkms.conf"
 }
 
+# script_root [--depmod] K...: the setup of a test whose modules are
+# built by scripts (script_source), with no compiler or kernel headers:
+# skipped unless $DKMS is built; a throwaway root for the kernels K...
+# (mkroot); $T/ksrc, an empty kernel source tree; sign_file=/nonexistent
+# exported (the "modules" could not be signed); and kd ARGS...: tdkms
+# with --kernelsourcedir $T/ksrc and --no-depmod (with --depmod, without
+# it: depmod runs, a stand-in the test puts first in PATH, say).
+script_root() {
+    local depmod=no
+    [ "${1:-}" = --depmod ] && { depmod=yes; shift; }
+    [ -x "$DKMS" ] || skip "dkms binary not found at $DKMS"
+    export sign_file=/nonexistent
+    mkroot "$@"
+    mkdir -p "$T/ksrc/include"
+    if [ $depmod = yes ]; then
+        kd() { tdkms --kernelsourcedir "$T/ksrc" "$@"; }
+    else
+        kd() { tdkms --kernelsourcedir "$T/ksrc" --no-depmod "$@"; }
+    fi
+}
+
 # fake_added M V [MODULE...]: M/V registered, as `dkms add` leaves it:
 # $T/dkms/M/V/source -> $T/src/M-V (made by fake_source M V MODULE...
 # unless it has a dkms.conf already) and an empty build/.
