@@ -19,9 +19,7 @@ cd "$(dirname "$0")/.."
 bench_args --runs "$@"
 need_bench_tools
 J=$(nproc)
-pkgs=(v4l2loopback-dkms)
-[ $quick = 0 ] || pkgs=()
-default_sources "${pkgs[@]}"
+default_sources --full v4l2loopback-dkms
 mkroot
 W=$T
 mok_keys "$W/keys"

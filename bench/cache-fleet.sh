@@ -27,9 +27,7 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 bench_args "$@"
 need_bench_tools strace
-pkgs=(vpoll-dkms acpi-call-dkms v4l2loopback-dkms)
-[ $quick = 0 ] || pkgs=(vpoll-dkms)
-default_sources "${pkgs[@]}"
+default_sources vpoll-dkms --full acpi-call-dkms v4l2loopback-dkms
 mkroot
 W=$T M=$T/machine
 export artifact_cache=$W/cache

@@ -28,13 +28,15 @@ need_bench_tools() {
     [ "${1:-}" != strace ] || command -v strace >/dev/null || skip "strace is missing"
 }
 
-# default_sources PKG...: when no SRC was given, srcs is examples/edu-dkms
-# and the source of each corpus package PKG the cache has.
+# default_sources [PKG...] [--full PKG...]: when no SRC was given, srcs is
+# examples/edu-dkms and the source of each corpus package PKG the cache
+# has; those after --full only without --quick.
 default_sources() {
     local p s
     [ ${#srcs[@]} = 0 ] || return 0
     srcs=("$SRCDIR/examples/edu-dkms")
     for p in "$@"; do
+        [ "$p" = --full ] && { [ "$quick" = 0 ] || break; continue; }
         s=$(corpus_source "$p")
         [ -z "$s" ] || srcs+=("$s")
     done

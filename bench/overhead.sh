@@ -28,9 +28,7 @@ cd "$(dirname "$0")/.."
 bench_args --runs "$@"
 need_bench_tools strace
 J=$(nproc)
-pkgs=(vpoll-dkms)
-[ $quick = 0 ] || pkgs=()
-default_sources "${pkgs[@]}"
+default_sources --full vpoll-dkms
 mkroot
 W=$T
 mok_keys "$W/keys"
