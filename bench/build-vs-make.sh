@@ -14,23 +14,12 @@
 # Debian bookworm).  --quick: 1 run, edu-dkms only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-quick=0
-[ "${1:-}" = --quick ] && { quick=1; shift; }
-RUNS=${1:-5}; K=${2:-6.1.0-56-amd64}; shift $(($# < 2 ? $# : 2))
-[ $quick = 1 ] && RUNS=1
 . tests/lib.sh
 . bench/lib.sh
-need_ref
-need_headers "$K"
-need_perf
-[ -x "$DKMS" ] || skip "our dkms is not built at $DKMS"
+bench_args --runs "$@"
+need_bench_tools
 J=$(nproc)
-srcs=("$@")
-if [ ${#srcs[@]} = 0 ]; then
-    srcs=("$SRCDIR/examples/edu-dkms")
-    v4l=$(corpus_source v4l2loopback-dkms)
-    [ $quick = 0 ] && [ -n "$v4l" ] && srcs+=("$v4l")
-fi
+default_sources --full v4l2loopback-dkms
 mkroot
 W=$T
 mok_keys "$W/keys"

@@ -23,26 +23,11 @@
 # acpi-call and v4l2loopback).  --quick: edu-dkms and vpoll.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-quick=0
-[ "${1:-}" = --quick ] && { quick=1; shift; }
-K=${1:-6.1.0-56-amd64}; shift $(($# < 1 ? $# : 1))
 . tests/lib.sh
 . bench/lib.sh
-need_ref
-need_headers "$K"
-need_perf
-[ -x "$DKMS" ] || skip "our dkms is not built at $DKMS"
-command -v strace >/dev/null || skip "strace is missing"
-srcs=("$@")
-if [ ${#srcs[@]} = 0 ]; then
-    srcs=("$SRCDIR/examples/edu-dkms")
-    pkgs=(vpoll-dkms acpi-call-dkms v4l2loopback-dkms)
-    [ $quick = 1 ] && pkgs=(vpoll-dkms)
-    for p in "${pkgs[@]}"; do
-        s=$(corpus_source "$p")
-        [ -n "$s" ] && srcs+=("$s")
-    done
-fi
+bench_args "$@"
+need_bench_tools strace
+default_sources vpoll-dkms --full acpi-call-dkms v4l2loopback-dkms
 mkroot
 W=$T M=$T/machine
 export artifact_cache=$W/cache

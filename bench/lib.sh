@@ -3,6 +3,45 @@
 # throwaway root: nothing is written to the machine's own /var/lib/dkms,
 # /usr/src or /lib/modules.
 
+# bench_args [--runs] ARGS...: a bench's command line,
+#   [--quick] [RUNS=5] [KERNEL=$K61] [SRC...]   (RUNS only with --runs),
+# into quick (1 with --quick, else 0), RUNS (1 with --quick), K and srcs
+# (the SRCs given, or none).
+bench_args() {
+    local runs=0
+    [ "${1:-}" = --runs ] && { runs=1; shift; }
+    quick=0
+    [ "${1:-}" = --quick ] && { quick=1; shift; }
+    if [ $runs = 1 ]; then RUNS=${1:-5}; [ $# = 0 ] || shift; fi
+    K=${1:-$K61}; [ $# = 0 ] || shift
+    [ $quick = 0 ] || RUNS=1
+    srcs=("$@")
+}
+
+# need_bench_tools [strace]: the bench is skipped unless the reference,
+# the headers of $K, perf, our built dkms (and strace) are there.
+need_bench_tools() {
+    need_ref
+    need_headers "$K"
+    need_perf
+    [ -x "$DKMS" ] || skip "our dkms is not built at $DKMS"
+    [ "${1:-}" != strace ] || command -v strace >/dev/null || skip "strace is missing"
+}
+
+# default_sources [PKG...] [--full PKG...]: when no SRC was given, srcs is
+# examples/edu-dkms and the source of each corpus package PKG the cache
+# has; those after --full only without --quick.
+default_sources() {
+    local p s
+    [ ${#srcs[@]} = 0 ] || return 0
+    srcs=("$SRCDIR/examples/edu-dkms")
+    for p in "$@"; do
+        [ "$p" = --full ] && { [ "$quick" = 0 ] || break; continue; }
+        s=$(corpus_source "$p")
+        [ -z "$s" ] || srcs+=("$s")
+    done
+}
+
 # timed OUT CMD...: runs CMD with its output discarded and writes to OUT
 # "wall cpu" in seconds: the wall clock, and the CPU time (user+sys) of
 # CMD and of every process it started, counted by perf's task-clock,

@@ -23,24 +23,12 @@
 # --quick: 1 run, edu-dkms only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-quick=0
-[ "${1:-}" = --quick ] && { quick=1; shift; }
-RUNS=${1:-5}; K=${2:-6.1.0-56-amd64}; shift $(($# < 2 ? $# : 2))
-[ $quick = 1 ] && RUNS=1
 . tests/lib.sh
 . bench/lib.sh
-need_ref
-need_headers "$K"
-need_perf
-command -v strace >/dev/null || skip "strace is missing"
-[ -x "$DKMS" ] || skip "our dkms is not built at $DKMS"
+bench_args --runs "$@"
+need_bench_tools strace
 J=$(nproc)
-srcs=("$@")
-if [ ${#srcs[@]} = 0 ]; then
-    srcs=("$SRCDIR/examples/edu-dkms")
-    vp=$(corpus_source vpoll-dkms)
-    [ $quick = 0 ] && [ -n "$vp" ] && srcs+=("$vp")
-fi
+default_sources --full vpoll-dkms
 mkroot
 W=$T
 mok_keys "$W/keys"

@@ -136,6 +136,27 @@ script_source() {
     printf '%s\n' 'MAKE[0]="./build.sh"' 'CLEAN=true' 'STRIP[0]=no' >> "$d/dkms.conf"
 }
 
+# script_root [--depmod] K...: the setup of a test whose modules are
+# built by scripts (script_source), with no compiler or kernel headers:
+# skipped unless $DKMS is built; a throwaway root for the kernels K...
+# (mkroot); $T/ksrc, an empty kernel source tree; sign_file=/nonexistent
+# exported (the "modules" could not be signed); and kd ARGS...: tdkms
+# with --kernelsourcedir $T/ksrc and --no-depmod (with --depmod, without
+# it: depmod runs, a stand-in the test puts first in PATH, say).
+script_root() {
+    local depmod=no
+    [ "${1:-}" = --depmod ] && { depmod=yes; shift; }
+    [ -x "$DKMS" ] || skip "dkms binary not found at $DKMS"
+    export sign_file=/nonexistent
+    mkroot "$@"
+    mkdir -p "$T/ksrc/include"
+    if [ $depmod = yes ]; then
+        kd() { tdkms --kernelsourcedir "$T/ksrc" "$@"; }
+    else
+        kd() { tdkms --kernelsourcedir "$T/ksrc" --no-depmod "$@"; }
+    fi
+}
+
 # fake_added M V [MODULE...]: M/V registered, as `dkms add` leaves it:
 # $T/dkms/M/V/source -> $T/src/M-V (made by fake_source M V MODULE...
 # unless it has a dkms.conf already) and an empty build/.
@@ -173,17 +194,23 @@ fake_installed() {
     cp "$T/dkms/$n/$v/$k/$a/module/"*.ko "$T/lib/modules/$k/updates/dkms/"
 }
 
-# make_ko FILE KERNEL NAME: a module file that libkmod reads: an ELF
-# object whose .modinfo names KERNEL in its vermagic (ld and objcopy, no
-# compiler).  FILE ending in .xz is compressed as kernels do.
+# make_ko FILE KERNEL NAME [ALIAS...]: a module file that libkmod reads:
+# an ELF object whose .modinfo names KERNEL in its vermagic, NAME, and
+# each ALIAS a device it drives (ld and objcopy, no compiler).  FILE's
+# directory is made; FILE ending in .xz is compressed as kernels do.
 make_ko() {
-    local d; d=$(mktemp -d "$(dirname "$1")/.make-ko.XXXXXX")
-    printf 'vermagic=%s SMP preempt mod_unload modversions \0name=%s\0' "$2" "$3" > "$d/modinfo"
-    (cd "$d" && ld -r -b binary -o modinfo.o modinfo) || { rm -rf "$d"; fail "ld"; }
-    case $1 in
-        *.xz) objcopy --rename-section .data=.modinfo "$d/modinfo.o" "${1%.xz}" && xz -f --check=crc32 "${1%.xz}" ;;
-        *) objcopy --rename-section .data=.modinfo "$d/modinfo.o" "$1" ;;
-    esac || { rm -rf "$d"; fail "objcopy"; }
+    local f=$1 k=$2 n=$3 a d; shift 3
+    mkdir -p "$(dirname "$f")" || fail "cannot make the directory of $f"
+    d=$(mktemp -d "$(dirname "$f")/.make-ko.XXXXXX") || fail "cannot make a directory beside $f"
+    {
+        printf 'vermagic=%s SMP preempt mod_unload modversions \0name=%s\0' "$k" "$n"
+        for a in "$@"; do printf 'alias=%s\0' "$a"; done
+    } > "$d/modinfo"
+    (cd "$d" && ld -r -b binary -o modinfo.o modinfo) || { rm -rf "$d"; fail "ld for $f"; }
+    case $f in
+        *.xz) objcopy --rename-section .data=.modinfo "$d/modinfo.o" "${f%.xz}" && xz -f --check=crc32 "${f%.xz}" ;;
+        *) objcopy --rename-section .data=.modinfo "$d/modinfo.o" "$f" ;;
+    esac || { rm -rf "$d"; fail "objcopy for $f"; }
     rm -rf "$d"
 }
 

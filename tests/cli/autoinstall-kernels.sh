@@ -7,15 +7,11 @@
 # and after a failed one build/make.log is where the summary says.  Run
 # confined (bwrap) when it works here, and unconfined.
 . "$(dirname "$0")/../lib.sh"
-[ -x "$DKMS" ] || skip "dkms binary not found at $DKMS"
 [ "$(id -u)" = 0 ] || skip "installing needs root"
 command -v ld > /dev/null && command -v objcopy > /dev/null || skip "no binutils"
-export sign_file=/nonexistent
 K1=6.1.0-96-dkmstest
 K2=6.12.0-97-dkmstest
-mkroot "$K1" "$K2"
-mkdir -p "$T/ksrc/include"
-kd() { tdkms --kernelsourcedir "$T/ksrc" --no-depmod "$@"; }
+script_root "$K1" "$K2"
 
 # timed_source NAME [fail]: a module whose build prints "start TIME" and
 # "end TIME" (into make.log), sleeps between, and makes NAME.ko for the

@@ -8,13 +8,9 @@
 # reference tries to install it, its install refuses the older module, and
 # autoinstall exits 11).
 . "$(dirname "$0")/../lib.sh"
-[ -x "$DKMS" ] || skip "dkms binary not found at $DKMS"
 [ "$(id -u)" = 0 ] || skip "installing needs root"
-export sign_file=/nonexistent
 K=6.1.0-96-dkmstest
-mkroot "$K"
-mkdir -p "$T/ksrc/include"
-kd() { tdkms --kernelsourcedir "$T/ksrc" --no-depmod "$@"; }
+script_root "$K"
 for n in ok excl gone; do
     script_source "$n" 1.0 <<S
 #!/bin/sh

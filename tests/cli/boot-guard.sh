@@ -27,20 +27,6 @@ EDU_ALIAS='pci:v00001234d000011E8sv*sd*bc*sc*i*'
 unset mok_signing_key mok_certificate sign_file boot_guard
 export sign_file=/nonexistent
 
-# mkko FILE KERNEL [ALIAS...]: a module file libkmod reads, with aliases.
-mkko() {
-    local f=$1 k=$2 a
-    shift 2
-    mkdir -p "$(dirname "$f")" "$T/ko"
-    {
-        printf 'name=%s\0' "$(basename "$f" .ko)"
-        printf 'vermagic=%s SMP mod_unload \0' "$k"
-        for a in "$@"; do printf 'alias=%s\0' "$a"; done
-    } >"$T/ko/modinfo"
-    (cd "$T/ko" && ld -r -b binary -o modinfo.o modinfo) &&
-        objcopy --rename-section .data=.modinfo "$T/ko/modinfo.o" "$f" || fail "cannot make $f"
-}
-
 # grub_cfg KERNEL...: grub.cfg as Debian's grub-mkconfig writes it (newest
 # kernel first): the simple entry, then the "Advanced options" submenu
 # with a normal and a recovery entry per kernel.
@@ -167,9 +153,9 @@ exit 2
 EOF
         echo AUTOINSTALL=yes >>"$T/src/edu-$v/dkms.conf"
     done
-    mkko "$T/src/edu-1.0/prebuilt-$K1.ko" "$K1" "$EDU_ALIAS"
-    mkko "$T/src/edu-2.0/prebuilt-$K2.ko" "$K2" "$EDU_ALIAS"
-    mkko "$T/src/edu-2.0/prebuilt-$K1.ko" "$K1" "$EDU_ALIAS"
+    make_ko "$T/src/edu-1.0/prebuilt-$K1.ko" "$K1" edu "$EDU_ALIAS"
+    make_ko "$T/src/edu-2.0/prebuilt-$K2.ko" "$K2" edu "$EDU_ALIAS"
+    make_ko "$T/src/edu-2.0/prebuilt-$K1.ko" "$K1" edu "$EDU_ALIAS"
     kd add edu/1.0 >/dev/null || fail "add edu/1.0"
     kd install edu/1.0 -k "$K1" >/dev/null 2>&1 || fail "install edu/1.0 on $K1"
     export boot_guard=yes

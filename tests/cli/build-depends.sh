@@ -6,13 +6,9 @@
 # autoinstall; a module with BUILD_DEPENDS_REBUILD="yes" is rebuilt and
 # reinstalled when its dependency is installed in another version.
 . "$(dirname "$0")/../lib.sh"
-[ -x "$DKMS" ] || skip "dkms binary not found at $DKMS"
 [ "$(id -u)" = 0 ] || skip "installing needs root"
-export sign_file=/nonexistent
 K=6.1.0-96-dkmstest
-mkroot "$K"
-mkdir -p "$T/ksrc/include"
-kd() { tdkms --kernelsourcedir "$T/ksrc" --no-depmod "$@"; }
+script_root "$K"
 ka=$K/$ARCH
 # mod N V [DEP...]: a module whose build counts its builds in $T/builds-N
 mod() {

@@ -32,28 +32,12 @@ new_root() {
         DKMS_BOOT_DIR=$T/boot DKMS_INITRAMFS_TOOL=update-initramfs
 }
 
-# mkko FILE KERNEL [ALIAS...]: a module file: an object whose .modinfo
-# section gives its name, a vermagic for KERNEL and each alias (as lib.sh's
-# make_ko, with aliases).
-mkko() {
-    local f=$1 k=$2 a
-    shift 2
-    mkdir -p "$(dirname "$f")" "$T/ko"
-    {
-        printf 'name=%s\0' "$(basename "$f" .ko)"
-        printf 'vermagic=%s SMP mod_unload \0' "$k"
-        for a in "$@"; do printf 'alias=%s\0' "$a"; done
-    } >"$T/ko/modinfo"
-    (cd "$T/ko" && ld -r -b binary -o modinfo.o modinfo) &&
-        objcopy --rename-section .data=.modinfo "$T/ko/modinfo.o" "$f" || fail "cannot make $f"
-}
-
 # built_ko M V K [ALIAS...]: M/V built for K (fake_built) as a real module file.
 built_ko() {
     local n=$1 v=$2 k=$3
     shift 3
     fake_built "$n" "$v" "$k"
-    mkko "$T/dkms/$n/$v/$k/$ARCH/module/$n.ko" "$k" "$@"
+    make_ko "$T/dkms/$n/$v/$k/$ARCH/module/$n.ko" "$k" "$n" "$@"
 }
 
 # run_check WANT_RC ARGS...: dkms check, its output in $T/out (stdout) and
@@ -216,7 +200,7 @@ rm -r "$T/sys/bus/pci/devices/0000:00:04.0"
 run_check 0
 expect_line "$K2" "^$K2: ready — edu/1.0 failed to build: .*, but no device on this machine uses it\$"
 CASE="failed, then built: the record goes"
-mkko "$T/src/edu-1.0/prebuilt-$K2.ko" "$K2" "$EDU_ALIAS"
+make_ko "$T/src/edu-1.0/prebuilt-$K2.ko" "$K2" edu "$EDU_ALIAS"
 expect_rc 0 tdkms build edu/1.0 -k "$K2" --kernelsourcedir "$T/hdr" >/dev/null 2>&1
 [ ! -e "$rec" ] && [ ! -e "$rec.log" ] || fail "$CASE: the record outlived a good build"
 [ ! -e "$T/dkms/edu/1.0/failures" ] || fail "$CASE: an empty failures directory was left"
@@ -269,7 +253,7 @@ expect_json \
     'mod("'"$K2"'", "ghost")["devices"]' '[]' \
     'mod("'"$K2"'", "edu")["devices"]' '[]'
 CASE="never built here, but a copy installed for another kernel says which devices it drives"
-mkko "$T/lib/modules/$K1/updates/dkms/ghost.ko" "$K1" 'usb:v046DpC52B*'
+make_ko "$T/lib/modules/$K1/updates/dkms/ghost.ko" "$K1" ghost 'usb:v046DpC52B*'
 run_check 13 -k "$K2" --json
 expect_json \
     'mod("'"$K2"'", "ghost")["aliases_known"]' true \

@@ -5,8 +5,7 @@
 # makes a file named like a module, so no compiler is needed.
 . "$(dirname "$0")/../lib.sh"
 K=6.1.0-56-amd64
-mkroot "$K"
-mkdir -p "$T/ksrc/include"
+script_root --depmod "$K"
 script_source slow 1.0 <<'S'
 #!/bin/sh
 # waits while the test's "hold" file exists, then "builds"
@@ -21,8 +20,6 @@ chmod +x "$T/src/slow-1.0/pre_install.sh"
 echo 'PRE_INSTALL="pre_install.sh"' >> "$T/src/slow-1.0/dkms.conf"
 # in the source tree: the build, confined, sees it (read-only)
 export HOLD=$T/src/hold
-export sign_file=/nonexistent   # no signing for a file that is not a module
-kd() { tdkms --kernelsourcedir "$T/ksrc" "$@"; }
 expect_rc 0 kd add slow/1.0
 
 # running_here SCRIPT: this test's SCRIPT runs (another test may be running

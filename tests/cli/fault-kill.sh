@@ -8,9 +8,9 @@
 # The "build" is a script writing two files named like modules.
 . "$(dirname "$0")/../lib.sh"
 K=6.1.0-96-dkmstest
-mkroot "$K"
-export SRCDIR TMPDIR="$T/tmp" DKMS_INITRAMFS_TOOL=/bin/false DKMS_BOOT_DIR="$T/boot" sign_file=/nonexistent
-mkdir -p "$TMPDIR" "$T/ksrc/include" "$T/pristine"
+script_root "$K"
+export SRCDIR TMPDIR="$T/tmp" DKMS_INITRAMFS_TOOL=/bin/false DKMS_BOOT_DIR="$T/boot"
+mkdir -p "$TMPDIR" "$T/pristine"
 cat > "$T/pristine/dkms.conf" <<'C'
 PACKAGE_NAME=fk
 PACKAGE_VERSION=1.0
@@ -28,7 +28,6 @@ echo "obj-m := fk_a.o fk_b.o" > "$T/pristine/Makefile"
 # the "build": two module files whose vermagic names the kernel
 ko_build_script fk_a fk_b > "$T/pristine/build.sh"
 chmod +x "$T/pristine/build.sh"
-kd() { tdkms --kernelsourcedir "$T/ksrc" --no-depmod "$@"; }
 lib=$T/lib/modules/$K/updates/dkms
 built=$T/dkms/fk/1.0/$K/$ARCH/module
 

@@ -12,15 +12,14 @@ if [ -z "${DKMS_FULL_DISK_NS:-}" ]; then
     DKMS_FULL_DISK_NS=1 exec unshare --mount --propagation private bash "$0" "$@"
 fi
 K=6.1.0-97-dkmstest
-mkroot "$K"
-export TMPDIR="$T/tmp" DKMS_INITRAMFS_TOOL=/bin/false DKMS_BOOT_DIR="$T/boot" sign_file=/nonexistent
-mkdir -p "$TMPDIR" "$T/ksrc/include" "$T/orig"
+script_root "$K"
+export TMPDIR="$T/tmp" DKMS_INITRAMFS_TOOL=/bin/false DKMS_BOOT_DIR="$T/boot"
+mkdir -p "$TMPDIR" "$T/orig"
 small() {
     mount -t tmpfs -o "size=$2" dkms-test "$1" || skip "cannot mount a tmpfs"
     at_exit "umount $(printf %q "$1")"
 }
 roomy() { mount -o remount,size=64m "$1" || fail "remount $1"; }
-kd() { tdkms --kernelsourcedir "$T/ksrc" --no-depmod "$@"; }
 left() { find "$T/dkms" "$T/src" "$T/lib/modules" -name '.dkms-stage.*' 2>/dev/null; ls -A "$TMPDIR"; }
 
 # a module whose "build" writes a 3 MiB module, and a 2 MiB source file

@@ -8,13 +8,10 @@
 # them); a failed build gives its tokens back too; and a confined build
 # (bwrap) sees the jobserver as well.
 . "$(dirname "$0")/../lib.sh"
-[ -x "$DKMS" ] || skip "dkms binary not found at $DKMS"
 [ "$(id -u)" = 0 ] || skip "installing needs root"
-export sign_file=/nonexistent
 K=6.1.0-96-dkmstest
-mkroot "$K"
-mkdir -p "$T/ksrc/include" "$T/rec"
-kd() { tdkms --kernelsourcedir "$T/ksrc" --no-depmod "$@"; }
+script_root "$K"
+mkdir -p "$T/rec"
 
 # fake_make NAME WANT: the build script of module NAME: it takes up to
 # WANT tokens besides its own, holds them for a while, gives them back,

@@ -7,12 +7,11 @@
 [ "$(id -u)" = 0 ] || skip "the actions need root"
 command -v ld >/dev/null && command -v objcopy >/dev/null || skip "no ld/objcopy to make module files"
 K1=6.1.0-86-dkmstest K2=6.12.0-86-dkmstest
-mkroot "$K1" "$K2"
-export TMPDIR="$T/tmp" DKMS_INITRAMFS_TOOL=/bin/false DKMS_BOOT_DIR="$T/boot" sign_file=/nonexistent
-mkdir -p "$TMPDIR" "$T/ksrc/include"
+script_root "$K1" "$K2"
+export TMPDIR="$T/tmp" DKMS_INITRAMFS_TOOL=/bin/false DKMS_BOOT_DIR="$T/boot"
+mkdir -p "$TMPDIR"
 ko_build_script ka | script_source ka 1.0
 echo 'AUTOINSTALL=yes' >> "$T/src/ka-1.0/dkms.conf"
-kd() { tdkms --kernelsourcedir "$T/ksrc" --no-depmod "$@"; }
 expect_rc 0 kd add ka/1.0
 expect_rc 0 kd kernel_postinst -k "$K1"
 expect_rc 0 kd kernel_postinst -k "$K2"

@@ -5,14 +5,11 @@
 # kernel with and without --force-version-override, --symlink-modules.
 . "$(dirname "$0")/../lib.sh"
 K=6.1.0-56-amd64
-mkroot "$K"
-mkdir -p "$T/ksrc/include"
-export sign_file=/nonexistent
+script_root "$K"
 script_source opt 1.0 <<'S'
 #!/bin/sh
 echo "${1:-default}" > opt.ko
 S
-kd() { tdkms --kernelsourcedir "$T/ksrc" --no-depmod "$@"; }
 inst="$T/lib/modules/$K/updates/dkms/opt.ko"
 # the "module" says which MAKE built it
 built_by() { cat "$T/dkms/opt/1.0/$K/$ARCH/module/opt.ko"; }

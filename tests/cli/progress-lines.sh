@@ -6,17 +6,14 @@
 # and a module whose BUILD_DEPENDS are missing get the reference's line,
 # then ours.  Builds are scripts and depmod a stand-in: no compiler needed.
 . "$(dirname "$0")/../lib.sh"
-[ -x "$DKMS" ] || skip "dkms binary not found at $DKMS"
 [ "$(id -u)" = 0 ] || skip "installing needs root"
-export sign_file=/nonexistent
 K=6.1.0-94-dkmstest
-mkroot "$K"
-mkdir -p "$T/ksrc/include" "$T/bin"
+script_root --depmod "$K"
+mkdir -p "$T/bin"
 # depmod: records its arguments, exits $FAKE_DEPMOD_STATUS
 printf '#!/bin/sh\necho "$@" >> "%s/depmod.calls"\nexit "${FAKE_DEPMOD_STATUS:-0}"\n' "$T" > "$T/bin/depmod"
 chmod +x "$T/bin/depmod"
 export PATH="$T/bin:$PATH"
-kd() { tdkms --kernelsourcedir "$T/ksrc" "$@"; }
 # has FILE LINE...: FILE holds these lines, one after the other
 has() {
     local f=$1; shift

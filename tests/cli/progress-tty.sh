@@ -6,14 +6,12 @@
 # unchanged.  NO_COLOR drops the colours; TERM=dumb and output that is not
 # a terminal get no live line and no escape sequence at all.
 . "$(dirname "$0")/../lib.sh"
-[ -x "$DKMS" ] || skip "dkms binary not found at $DKMS"
 [ "$(id -u)" = 0 ] || skip "installing needs root"
 command -v script > /dev/null || skip "script (util-linux) is not installed"
-export sign_file=/nonexistent build_sandbox=no parallel_jobs=2
+export build_sandbox=no parallel_jobs=2
 K1=6.1.0-96-dkmstest
 K2=6.12.0-97-dkmstest
-mkroot "$K1" "$K2"
-mkdir -p "$T/ksrc/include"
+script_root "$K1" "$K2"
 ESC=$(printf '\033')
 
 setup() {

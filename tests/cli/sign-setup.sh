@@ -7,19 +7,17 @@
 # (exit 1) and nothing counts as built.  The "build" is a script and the
 # sign-file a stand-in that marks the file, so no compiler is needed.
 . "$(dirname "$0")/../lib.sh"
-[ -x "$DKMS" ] || skip "dkms binary not found at $DKMS"
 [ "$(id -u)" = 0 ] || skip "building needs root"
-unset sign_file mok_signing_key mok_certificate sign_strict try_sign_modules
 K=6.1.0-93-dkmstest
-mkroot "$K"
-mkdir -p "$T/ksrc/include" "$T/keys"
+script_root "$K"
+unset sign_file mok_signing_key mok_certificate sign_strict try_sign_modules
+mkdir -p "$T/keys"
 printf '#!/bin/sh\necho signed >> "$4"\n' > "$T/sign-file"
 chmod +x "$T/sign-file"
 script_source sg 1.0 <<'S'
 #!/bin/sh
 echo "sg module" > sg.ko
 S
-kd() { tdkms --kernelsourcedir "$T/ksrc" --no-depmod "$@"; }
 expect_rc 0 kd add sg/1.0 >/dev/null
 ko=$T/dkms/sg/1.0/$K/$ARCH/module/sg.ko
 

@@ -6,10 +6,8 @@
 # the signing decision.  The "build" is a script, so no compiler is needed.
 . "$(dirname "$0")/../lib.sh"
 K=6.1.0-94-dkmstest
-mkroot "$K"
+script_root --depmod "$K"
 export DKMS_INITRAMFS_TOOL=/bin/false DKMS_BOOT_DIR="$T/boot"
-export sign_file=/nonexistent   # no signing for a file that is not a module
-mkdir -p "$T/ksrc/include"
 # the headers' own .config: no compression, no FOO
 printf 'CONFIG_CC_VERSION_TEXT="gcc-12 (Debian 12.2.0-14) 12.2.0"\n' > "$T/ksrc/.config"
 # the one given with --config: gzip, FOO set
@@ -22,7 +20,6 @@ CLEAN="true"
 STRIP[0]=no
 BUILD_EXCLUSIVE_CONFIG="CONFIG_FOO"
 C
-kd() { tdkms --kernelsourcedir "$T/ksrc" "$@"; }
 expect_rc 0 kd add cfg/1.0
 
 # the headers' .config lacks CONFIG_FOO: excluded
