@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Booting a kernel in QEMU with a small initramfs that loads the example
 # driver (examples/edu-dkms) and talks to QEMU's edu device.  Source it
 # after tests/lib.sh.  Needs qemu-system-x86_64, cpio, gzip and a static
