@@ -28,62 +28,25 @@
 chroot_need
 chroot_enter "$@"
 
-START=$SECONDS
-step() { echo "== [$((SECONDS - START))s] $*"; }
-# One build directory per source tree (a stale one would build other sources).
-BUILD=${DKMS_APT_BUILDDIR:-${TMPDIR:-/tmp}/dkms-apt-build-$(printf '%s' "$SRCDIR" | sha256sum | cut -c1-8)}
-EDU_SRC=$SRCDIR/examples/edu-dkms
-OLD_SRC=$SRCDIR/tests/fixtures/api612-1.0
-[ -f "$EDU_SRC/dkms.conf" ] || fail "examples/edu-dkms/dkms.conf is missing"
-[ -f "$OLD_SRC/dkms.conf" ] || fail "tests/fixtures/api612-1.0/dkms.conf is missing"
+driver_src EDU "$SRCDIR/examples/edu-dkms"
+driver_src OLD "$SRCDIR/tests/fixtures/api612-1.0"
 
-EDU=$(conf_value "$EDU_SRC" PACKAGE_NAME) EDU_V=$(conf_value "$EDU_SRC" PACKAGE_VERSION)
-OLD=$(conf_value "$OLD_SRC" PACKAGE_NAME) OLD_V=$(conf_value "$OLD_SRC" PACKAGE_VERSION)
-
-# -- our dkms, built for /usr -----------------------------------------------
-if [ -z "${DKMS_APT_REF:-}" ]; then
-    step "building our dkms in $BUILD"
-    mkdir -p "$BUILD"
-    exec 8>"$BUILD.lock"
-    flock 8     # one build at a time in $BUILD; released at exit
-    if [ ! -f "$BUILD/build.ninja" ]; then
-        nice meson setup "$BUILD" "$SRCDIR" --prefix=/usr >"$BUILD.setup.log" 2>&1 ||
-            { cat "$BUILD.setup.log"; fail "meson setup failed"; }
-    fi
-    nice meson compile -C "$BUILD" >"$BUILD.compile.log" 2>&1 ||
-        { tail -n 30 "$BUILD.compile.log"; fail "building our dkms failed"; }
-fi
+# -- our dkms, built for /usr (chroot-lib.sh) ---------------------------------
+[ -n "${DKMS_APT_REF:-}" ] || build_ours
 
 # -- the root ------------------------------------------------------------------
 step "preparing the root"
 chroot_make
 L=$(dirname "$R")     # logs go next to the root
-seed_debs "linux-image-${K61}_*.deb" "linux-headers-${K61}_*.deb" "linux-headers-${K61%-amd64}-common_*.deb" \
-    "linux-image-${K612}_*.deb" "linux-headers-${K612}_*.deb" "linux-headers-${K612%-amd64}-common_*.deb" \
-    "linux-kbuild-*.deb" "linux-compiler-gcc-12-x86_*.deb" "linux-base_*.deb"
-in_root apt-get update -qq >"$L/update.log" 2>&1 || { cat "$L/update.log"; skip "the Debian archive is unreachable (apt-get update failed in the root)"; }
-
-if [ -z "${DKMS_APT_REAL_INITRAMFS:-}" ]; then
-    # Initrds are not what this test is about and cost a minute each.
-    in_root dpkg-divert --local --rename --divert /usr/sbin/update-initramfs.real \
-        --add /usr/sbin/update-initramfs >/dev/null
-    cat >"$R/usr/sbin/update-initramfs" <<'EOF'
-#!/bin/sh
-echo "update-initramfs $*" >>/var/log/update-initramfs.calls
-EOF
-    chmod 755 "$R/usr/sbin/update-initramfs"
-fi
+root_kernel_apt
+# Initrds are not what this test is about and cost a minute each.
+[ -n "${DKMS_APT_REAL_INITRAMFS:-}" ] || root_no_initramfs
 
 if [ -n "${DKMS_APT_REF:-}" ]; then
     step "installing Debian's dkms in the root"
     in_root apt-get install -y dkms >"$L/dkms.log" 2>&1 || { tail -n 30 "$L/dkms.log"; fail "installing Debian's dkms failed"; }
 else
-    step "installing our dkms in the root"
-    meson install -C "$BUILD" --no-rebuild --destdir "$R" >"$L/meson-install.log" 2>&1 ||
-        { tail -n 30 "$L/meson-install.log"; fail "meson install --destdir failed"; }
-    # Shared libraries our dkms links that the base root lacks: the packages
-    # that ship them on this (bookworm) host.
-    root_install_libs /usr/sbin/dkms "$L/libs.log"
+    root_install_ours
     for f in /etc/kernel/postinst.d/dkms /etc/kernel/header_postinst.d/dkms /etc/kernel/prerm.d/dkms \
              /usr/lib/dkms/dkms_autoinstaller /usr/lib/dkms/common.postinst /etc/dkms/framework.conf; do
         [ -e "$R$f" ] || fail "meson install did not install $f"
@@ -92,11 +55,8 @@ fi
 in_root dkms --version >/dev/null 2>&1 || in_root dkms status >/dev/null 2>&1 || fail "dkms does not run in the root"
 
 step "registering $EDU/$EDU_V and $OLD/$OLD_V"
-mkdir -p "$R/usr/src/$EDU-$EDU_V" "$R/usr/src/$OLD-$OLD_V"
-cp -a "$EDU_SRC/." "$R/usr/src/$EDU-$EDU_V/"
-cp -a "$OLD_SRC/." "$R/usr/src/$OLD-$OLD_V/"
-in_root dkms add -m "$EDU" -v "$EDU_V" || fail "dkms add $EDU/$EDU_V failed"
-in_root dkms add -m "$OLD" -v "$OLD_V" || fail "dkms add $OLD/$OLD_V failed"
+root_add_driver EDU
+root_add_driver OLD
 
 # apt_step NAME ARGS...: run apt-get ARGS in the root, log to $L/NAME.log,
 # show the log, fail when apt fails.

@@ -215,7 +215,10 @@ seed_debs() {
 }
 
 # -- shared by the package-manager tests (apt, rpm, dnf, pacman) ---------------
-# The caller defines step MESSAGE (prints a step of the test).
+# step MESSAGE: a step of the test, with the seconds since it started (a
+# test may define its own).
+START=$SECONDS
+step() { echo "== [$((SECONDS - START))s] $*"; }
 
 # root_lib_debs BINARY: the packages of this (bookworm) machine that ship the
 # shared libraries BINARY (a path inside the root) needs and the root lacks,
@@ -302,4 +305,76 @@ chroot_in_memory() {
     at_exit "umount -l $(printf %q "$mem"); rmdir $(printf %q "$mem")"
     mount -t tmpfs -o size=8g,mode=755 "$1" "$mem" || fail "cannot mount a tmpfs on $mem"
     export TMPDIR=$mem
+}
+
+# -- shared by the apt tests (apt-kernels, bootguard) ---------------------------
+# Our dkms built with --prefix=/usr, one build directory per source tree (a
+# stale one would build other sources).
+BUILD=${DKMS_APT_BUILDDIR:-${TMPDIR:-/tmp}/dkms-apt-build-$(printf '%s' "$SRCDIR" | sha256sum | cut -c1-8)}
+
+# build_ours: our dkms built in $BUILD, one build at a time (the lock is held
+# until the script exits).
+build_ours() {
+    step "building our dkms in $BUILD"
+    mkdir -p "$BUILD"
+    exec 8>"$BUILD.lock"
+    flock 8
+    if [ ! -f "$BUILD/build.ninja" ]; then
+        nice meson setup "$BUILD" "$SRCDIR" --prefix=/usr >"$BUILD.setup.log" 2>&1 ||
+            { cat "$BUILD.setup.log"; fail "meson setup failed"; }
+    fi
+    nice meson compile -C "$BUILD" >"$BUILD.compile.log" 2>&1 ||
+        { tail -n 30 "$BUILD.compile.log"; fail "building our dkms failed"; }
+}
+
+# root_kernel_apt [PATTERN...]: the root's apt ready to install kernels
+# $K61 and $K612: their .debs (and the PATTERNs) the host has offered to it,
+# the package lists fetched (skips when the archive is unreachable).
+root_kernel_apt() {
+    seed_debs "linux-image-${K61}_*.deb" "linux-headers-${K61}_*.deb" "linux-headers-${K61%-amd64}-common_*.deb" \
+        "linux-image-${K612}_*.deb" "linux-headers-${K612}_*.deb" "linux-headers-${K612%-amd64}-common_*.deb" \
+        "linux-kbuild-*.deb" "linux-compiler-gcc-12-x86_*.deb" "linux-base_*.deb" "$@"
+    in_root apt-get update -qq >"$L/update.log" 2>&1 ||
+        { cat "$L/update.log"; skip "the Debian archive is unreachable (apt-get update failed in the root)"; }
+}
+
+# root_no_initramfs: update-initramfs in the root only logs its calls to
+# /var/log/update-initramfs.calls (initrds cost a minute each).
+root_no_initramfs() {
+    in_root dpkg-divert --local --rename --divert /usr/sbin/update-initramfs.real \
+        --add /usr/sbin/update-initramfs >/dev/null
+    printf '#!/bin/sh\necho "update-initramfs $*" >>/var/log/update-initramfs.calls\n' >"$R/usr/sbin/update-initramfs"
+    chmod 755 "$R/usr/sbin/update-initramfs"
+}
+
+# root_install_ours: our dkms from $BUILD installed into the root (meson
+# install --destdir, log in $L), with the shared libraries it links.
+root_install_ours() {
+    step "installing our dkms in the root"
+    meson install -C "$BUILD" --no-rebuild --destdir "$R" >"$L/meson-install.log" 2>&1 ||
+        { tail -n 30 "$L/meson-install.log"; fail "meson install --destdir failed"; }
+    root_install_libs /usr/sbin/dkms "$L/libs.log"
+}
+
+# -- drivers of the tests (all package-manager tests) --------------------------
+# driver_src VAR DIR: the driver source DIR (fails without a DIR/dkms.conf)
+# in VAR_SRC, its PACKAGE_NAME in VAR and PACKAGE_VERSION in VAR_V.
+driver_src() {
+    [ -f "$2/dkms.conf" ] || fail "${2#"$SRCDIR/"}/dkms.conf is missing"
+    printf -v "$1_SRC" '%s' "$2"
+    printf -v "$1" '%s' "$(conf_value "$2" PACKAGE_NAME)"
+    printf -v "$1_V" '%s' "$(conf_value "$2" PACKAGE_VERSION)"
+}
+
+# root_add_driver VAR [LINE]: the driver of driver_src VAR copied into the
+# root's /usr/src (LINE appended to its dkms.conf) and registered (dkms add).
+root_add_driver() {
+    local m=${!1} v src d
+    v=$1_V; v=${!v}
+    src=$1_SRC; src=${!src}
+    d=$R/usr/src/$m-$v
+    mkdir -p "$d"
+    cp -a "$src/." "$d/"
+    [ -z "${2:-}" ] || echo "$2" >>"$d/dkms.conf"
+    in_root dkms add -m "$m" -v "$v" >/dev/null || fail "dkms add $m/$v failed"
 }

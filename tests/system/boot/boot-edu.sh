@@ -32,11 +32,11 @@
 # console logs in $BOOT_CACHE/logs.
 
 . "$(dirname "$0")/../../lib.sh"
+. "$SRCDIR/tests/system/boot/boot-lib.sh"
 
 EXAMPLE=$SRCDIR/examples/edu-dkms
 OLD_SRC=$SRCDIR/tests/fixtures/api612-1.0
 BOOT_CACHE=${BOOT_CACHE:-/var/cache/dkms-c-tests/boot}
-BOOT_TIMEOUT=${BOOT_TIMEOUT:-180}
 KERNELS=("$K61" "$K612")
 
 # Builds and emulation are heavy; stay polite to whatever else runs here.
@@ -45,13 +45,10 @@ renice -n 10 $$ >/dev/null 2>&1 || :
 [ "$(id -u)" = 0 ] || skip "needs root (dkms builds, device nodes in the initramfs)"
 [ -x "$DKMS" ] || fail "our dkms not found at $DKMS"
 need_headers "${KERNELS[@]}"
-for p in qemu-system-x86_64 cpio gzip depmod apt-get dpkg-deb ldd python3; do
+for p in depmod apt-get dpkg-deb ldd python3; do
     command -v "$p" >/dev/null || skip "$p not installed (scripts/setup-deps.sh --system)"
 done
-BUSYBOX=/bin/busybox
-# The guest has no C library: busybox must be the static build.
-[ -x "$BUSYBOX" ] && ! ldd "$BUSYBOX" >/dev/null 2>&1 \
-    || skip "static busybox not installed (package busybox-static)"
+boot_need_tools
 [ -e "$EXAMPLE/dkms.conf" ] || fail "example driver missing at $EXAMPLE"
 
 # --- 1. kernel images from the archive, cached --------------------------------
@@ -123,28 +120,8 @@ grep -q "^api612/1.0, $K612" "$T/status" && { cat "$T/status" >&2; fail "status 
 # /lib/modules of both kernels as a machine with both installed has them;
 # /etc/dkms/framework.conf names the trees, so `dkms check` runs as on a
 # real machine, without options.
-cat >"$T/init" <<'EOF'
-#!/bin/busybox sh
-/bin/busybox mkdir -p /proc /sys /dev /sbin /usr/bin /usr/sbin /tmp
-/bin/busybox --install -s
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-exec </dev/console >/dev/console 2>&1
-echo
-echo "BOOT-UP kernel=$(uname -r)"
-if modprobe edu; then echo "EDU-MODPROBE=ok"; else echo "EDU-MODPROBE=failed"; fi
-bound=
-for d in /sys/bus/pci/drivers/edu/0000:*; do
-    [ -e "$d" ] && bound=$d
-done
-if [ -n "$bound" ]; then
-    echo "EDU-BOUND=${bound##*/}"
-    echo "EDU-IDENT=$(cat "$bound/ident")"
-    echo 5 > "$bound/factorial" && echo "EDU-FACT=$(cat "$bound/factorial")"
-else
-    echo "EDU-BOUND=none"
-fi
+# After boot-lib.sh's init has talked to the edu device:
+cat >"$T/init.more" <<'EOF'
 dmesg | grep -w edu | sed 's/^/EDU-DMESG: /'
 if modprobe api612 2>/dev/null; then echo "API612=loaded"; else echo "API612=absent"; fi
 bound=none
@@ -164,9 +141,8 @@ echo "CHECK-JSON-SECONDS=$(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" '
 echo "CHECK-JSON-BEGIN"; cat /tmp/check.json; echo; echo "CHECK-JSON-END"
 sed 's/^/CHECK-STDERR: /' /tmp/check.err
 echo "GUEST-UPTIME=$(cut -d' ' -f1 /proc/uptime)"
-echo "BOOT-DONE"
-poweroff -f
 EOF
+boot_edu_init "$T/init" "$T/init.more"
 cat >"$T/framework.conf" <<EOF
 dkms_tree="$T/dkms"
 source_tree="$T/src"
@@ -187,59 +163,32 @@ dkms_libs=$(ldd "$DKMS" | sed -n 's/^[[:space:]]*\(.* => \)\{0,1\}\(\/[^ ]*\) (0
 
 mkinitrd() {
     local k=$1 out=$2 r kk
-    r=$T/initrd-$k
-    mkdir -p "$r/bin" "$r/lib/modules" "$r/dev" "$r/usr/sbin" "$r/etc/dkms" "$r$T"
-    cp "$BUSYBOX" "$r/bin/busybox"
-    cp "$T/init" "$r/init"
-    chmod 755 "$r/init" "$r/bin/busybox"
-    mknod -m 600 "$r/dev/console" c 5 1
+    r=$(boot_initrd_dir "$T/init")
+    mkdir -p "$r/usr/sbin" "$r/etc/dkms" "$r$T"
     for kk in "${KERNELS[@]}"; do cp -a "$T/lib/modules/$kk" "$r/lib/modules/$kk"; done
     cp "$DKMS" "$r/usr/sbin/dkms"
     # shellcheck disable=SC2086 # one path a word
     copy_to "$r" $dkms_libs || fail "cannot copy the libraries of $DKMS into the initramfs"
     cp "$T/framework.conf" "$r/etc/dkms/framework.conf"
     cp -a "$T/dkms" "$T/src" "$r$T/"
-    (cd "$r" && find . -print0 | LC_ALL=C sort -z \
-        | cpio --null -o -H newc --quiet | gzip -1) >"$out"
-    rm -rf "$r"
+    boot_initrd_pack "$r" "$out"
 }
 
 # --- 4. boot each kernel ------------------------------------------------------
-boot() {
-    local k=$1 log=$2 start end ms rc=0
-    start=${EPOCHREALTIME/[.,]/}
-    timeout "$BOOT_TIMEOUT" qemu-system-x86_64 -nographic -no-reboot -m 512 \
-        -nic none -kernel "$BOOT_CACHE/vmlinuz-$k" -initrd "$T/initrd-$k.gz" \
-        -append "console=ttyS0 panic=-1 quiet" -device edu -device pci-testdev \
-        </dev/null >"$log" 2>&1 || rc=$?
-    end=${EPOCHREALTIME/[.,]/}
-    ms=$(( (end - start) / 1000 ))
-    # plain text: no carriage returns, no terminal escapes from the firmware
-    sed -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[A-Za-z]//g' <"$log" >"$log.txt"
-    printf 'boot %s: %d.%01d s (qemu exit %s)\n' "$k" $((ms / 1000)) $((ms % 1000 / 100)) "$rc"
-    [ "$rc" != 124 ] || { tail -n 30 "$log.txt" >&2; fail "boot of $k timed out after ${BOOT_TIMEOUT}s"; }
-}
-
-# marker LOG NAME: the value printed as NAME=<value> by the guest.
-marker() { sed -n "s/^$2=//p" "$1" | tail -n1; }
-
+# check_boot KERNEL LOG API612-WANT: boot-lib.sh's checks of the edu
+# device, the driver's line in dmesg, and api612 loaded or absent as wanted.
 check_boot() {
     local k=$1 log=$2 old_want=$3 v b
-    grep -q "^BOOT-UP kernel=$k\$" "$log" || { tail -n 30 "$log" >&2; fail "$k: the guest did not come up"; }
-    grep -q "^BOOT-DONE" "$log" || { tail -n 30 "$log" >&2; fail "$k: the guest init did not finish"; }
-    v=$(marker "$log" EDU-MODPROBE); [ "$v" = ok ] || { cat "$log" >&2; fail "$k: modprobe edu: $v"; }
-    v=$(marker "$log" EDU-BOUND); [ -n "$v" ] && [ "$v" != none ] || { cat "$log" >&2; fail "$k: edu driver did not bind the device"; }
+    boot_check_edu "$log" "$k"
     grep -q '^EDU-DMESG: .* edu device version 1\.0 bound' "$log" || { cat "$log" >&2; fail "$k: no 'bound' line from the driver in dmesg"; }
-    v=$(marker "$log" EDU-IDENT); [ "$v" = 0x010000ed ] || { cat "$log" >&2; fail "$k: ident '$v', expected 0x010000ed"; }
-    v=$(marker "$log" EDU-FACT); [ "$v" = 120 ] || { cat "$log" >&2; fail "$k: 5! read back as '$v', expected 120"; }
-    v=$(marker "$log" API612); [ "$v" = "$old_want" ] || { cat "$log" >&2; fail "$k: api612 $v, expected $old_want"; }
-    b=$(marker "$log" API612-BOUND)
+    v=$(boot_marker "$log" API612); [ "$v" = "$old_want" ] || { cat "$log" >&2; fail "$k: api612 $v, expected $old_want"; }
+    b=$(boot_marker "$log" API612-BOUND)
     if [ "$old_want" = loaded ]; then
         [ -n "$b" ] && [ "$b" != none ] || { cat "$log" >&2; fail "$k: api612 loaded but did not bind the pci-testdev"; }
     else
         [ "$b" = none ] || { cat "$log" >&2; fail "$k: api612 bound '$b' although it is absent"; }
     fi
-    echo "$k: edu bound $(marker "$log" EDU-BOUND), ident $(marker "$log" EDU-IDENT), 5! = $(marker "$log" EDU-FACT), api612 $v (bound $b), guest uptime at the end $(marker "$log" GUEST-UPTIME) s"
+    echo "$k: edu bound $(boot_marker "$log" EDU-BOUND), ident $(boot_marker "$log" EDU-IDENT), 5! = $(boot_marker "$log" EDU-FACT), api612 $v (bound $b), guest uptime at the end $(boot_marker "$log" GUEST-UPTIME) s"
 }
 
 # between LOG BEGIN END: the lines the guest printed between two markers.
@@ -249,11 +198,11 @@ between() { sed -n "/^$2\$/,/^$3\$/{/^$2\$/d;/^$3\$/d;p}" "$1"; }
 # kernel BOOTED, about both kernels.
 check_report() {
     local k=$1 log=$2 v
-    v=$(marker "$log" GUEST-BASH)
+    v=$(boot_marker "$log" GUEST-BASH)
     [ "$v" = none ] || fail "$k guest: has a bash ($v), so it does not show that check needs none"
-    v=$(marker "$log" CHECK-JSON-RC)
+    v=$(boot_marker "$log" CHECK-JSON-RC)
     [ "$v" = 13 ] || { cat "$log" >&2; fail "$k guest: dkms check --json exited '$v', expected 13 (a kernel degraded)"; }
-    v=$(marker "$log" CHECK-TEXT-RC)
+    v=$(boot_marker "$log" CHECK-TEXT-RC)
     [ "$v" = 13 ] || { cat "$log" >&2; fail "$k guest: dkms check exited '$v', expected 13 (a kernel degraded)"; }
     between "$log" CHECK-TEXT-BEGIN CHECK-TEXT-END >"$log.check.txt"
     between "$log" CHECK-JSON-BEGIN CHECK-JSON-END >"$log.check.json"
@@ -307,12 +256,12 @@ need(any(testdev.match(d) and d.endswith(bound) for d in api["devices"]),
      f"{k612}: api612's devices {api['devices']} lack the pci-testdev{bound}")
 print(f"{booted} guest: dkms check: {k61} ready; {k612} degraded: {k['summary']}")
 PY
-    echo "$k guest: dkms check --json took $(marker "$log" CHECK-JSON-SECONDS) s (emulated CPU)"
+    echo "$k guest: dkms check --json took $(boot_marker "$log" CHECK-JSON-SECONDS) s (emulated CPU)"
 }
 
 for k in "${KERNELS[@]}"; do
     mkinitrd "$k" "$T/initrd-$k.gz"
-    boot "$k" "$T/console-$k.log"
+    boot_qemu "$BOOT_CACHE/vmlinuz-$k" "$T/initrd-$k.gz" "$T/console-$k.log" -device pci-testdev
     if [ "${KEEP_LOGS:-0}" = 1 ]; then
         mkdir -p "$BOOT_CACHE/logs" && cp "$T/console-$k.log.txt" "$BOOT_CACHE/logs/console-$k.log"
     fi

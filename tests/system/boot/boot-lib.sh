@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Booting a kernel in QEMU with a small initramfs that loads the example
 # driver (examples/edu-dkms) and talks to QEMU's edu device.  Source it
 # after tests/lib.sh.  Needs qemu-system-x86_64, cpio, gzip and a static
@@ -17,8 +18,9 @@ boot_need_tools() {
         skip "static busybox not installed (package busybox-static)"
 }
 
-# boot_edu_init FILE: an init that loads edu by name (depmod's tables),
-# prints what the bound device says as NAME=value lines, and powers off.
+# boot_edu_init FILE [MORE]: an init that loads edu by name (depmod's
+# tables), prints what the bound device says as NAME=value lines, runs the
+# shell lines of the file MORE if given, and powers off.
 boot_edu_init() {
     cat >"$1" <<'INIT'
 #!/bin/busybox sh
@@ -42,9 +44,28 @@ if [ -n "$bound" ]; then
 else
     echo "EDU-BOUND=none"
 fi
-echo "BOOT-DONE"
-poweroff -f
 INIT
+    [ -z "${2:-}" ] || cat "$2" >>"$1"
+    printf '%s\n' 'echo "BOOT-DONE"' 'poweroff -f' >>"$1"
+}
+
+# boot_initrd_dir INIT: a new directory (printed) laid out as an initramfs
+# with busybox, INIT as /init and a console; fill it, then boot_initrd_pack.
+boot_initrd_dir() {
+    local r
+    r=$(mktemp -d "${T:-${TMPDIR:-/tmp}}/initrd.XXXXXX")
+    mkdir -p "$r/bin" "$r/lib/modules" "$r/dev"
+    cp "$BOOT_BUSYBOX" "$r/bin/busybox"
+    cp "$1" "$r/init"
+    chmod 755 "$r/init" "$r/bin/busybox"
+    mknod -m 600 "$r/dev/console" c 5 1
+    echo "$r"
+}
+
+# boot_initrd_pack DIR OUT: DIR as a gzip'd cpio in OUT; DIR is removed.
+boot_initrd_pack() {
+    (cd "$1" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet | gzip -1) >"$2"
+    rm -rf "$1"
 }
 
 # boot_mkinitrd MODDIR INIT OUT [PATH...]: a gzip'd cpio with busybox, INIT
@@ -53,12 +74,8 @@ INIT
 boot_mkinitrd() {
     local moddir=$1 init=$2 out=$3 r k p; shift 3
     k=$(basename "$moddir")
-    r=$(mktemp -d "${TMPDIR:-/tmp}/initrd.XXXXXX")
-    mkdir -p "$r/bin" "$r/lib/modules/$k" "$r/dev"
-    cp "$BOOT_BUSYBOX" "$r/bin/busybox"
-    cp "$init" "$r/init"
-    chmod 755 "$r/init" "$r/bin/busybox"
-    mknod -m 600 "$r/dev/console" c 5 1
+    r=$(boot_initrd_dir "$init")
+    mkdir -p "$r/lib/modules/$k"
     if [ $# = 0 ]; then
         cp -a "$moddir/." "$r/lib/modules/$k/"
     else
@@ -66,18 +83,18 @@ boot_mkinitrd() {
             (cd "$moddir" && cp -a --parents $p "$r/lib/modules/$k/")
         done
     fi
-    (cd "$r" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet | gzip -1) >"$out"
-    rm -rf "$r"
+    boot_initrd_pack "$r" "$out"
 }
 
-# boot_qemu VMLINUZ INITRD LOG: boots with an edu device; LOG.txt is the
-# console as plain text.  Prints the time it took; fails on a timeout.
+# boot_qemu VMLINUZ INITRD LOG [QEMU-ARG...]: boots with an edu device (and
+# the QEMU-ARGs, e.g. more devices); LOG.txt is the console as plain text.
+# Prints the time it took; fails on a timeout.
 boot_qemu() {
-    local vmlinuz=$1 initrd=$2 log=$3 start end ms rc=0
+    local vmlinuz=$1 initrd=$2 log=$3 start end ms rc=0; shift 3
     start=${EPOCHREALTIME/[.,]/}
     timeout "$BOOT_TIMEOUT" qemu-system-x86_64 -nographic -no-reboot -m 512 \
         -nic none -kernel "$vmlinuz" -initrd "$initrd" \
-        -append "console=ttyS0 panic=-1 quiet" -device edu \
+        -append "console=ttyS0 panic=-1 quiet" -device edu "$@" \
         </dev/null >"$log" 2>&1 || rc=$?
     end=${EPOCHREALTIME/[.,]/}
     ms=$(((end - start) / 1000))

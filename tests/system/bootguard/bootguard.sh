@@ -33,56 +33,22 @@
 chroot_need
 chroot_enter "$@"
 
-START=$SECONDS
-step() { echo "== [$((SECONDS - START))s] $*"; }
-BUILD=${DKMS_APT_BUILDDIR:-${TMPDIR:-/tmp}/dkms-apt-build-$(printf '%s' "$SRCDIR" | sha256sum | cut -c1-8)}
-OLD_SRC=$SRCDIR/tests/fixtures/api612-1.0
-[ -f "$OLD_SRC/dkms.conf" ] || fail "tests/fixtures/api612-1.0/dkms.conf is missing"
+driver_src OLD "$SRCDIR/tests/fixtures/api612-1.0"
 UUID=0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0
 ALIAS='pci:v00001234d000011E8sv*sd*bc*sc*i*'
 MODALIAS=pci:v00001234d000011E8sv00001AF4sd00001100bc00scFFi00
 
-# -- our dkms, built for /usr ---------------------------------------------------
-step "building our dkms in $BUILD"
-mkdir -p "$BUILD"
-exec 8>"$BUILD.lock"
-flock 8     # one build at a time in $BUILD; released at exit
-if [ ! -f "$BUILD/build.ninja" ]; then
-    nice meson setup "$BUILD" "$SRCDIR" --prefix=/usr >"$BUILD.setup.log" 2>&1 ||
-        { cat "$BUILD.setup.log"; fail "meson setup failed"; }
-fi
-nice meson compile -C "$BUILD" >"$BUILD.compile.log" 2>&1 ||
-    { tail -n 30 "$BUILD.compile.log"; fail "building our dkms failed"; }
+# -- our dkms, built for /usr (chroot-lib.sh) -------------------------------------
+build_ours
 
 # -- the root --------------------------------------------------------------------
 step "preparing the root"
 chroot_make
 L=$(dirname "$R")
-seed_debs "linux-image-${K61}_*.deb" "linux-headers-${K61}_*.deb" "linux-headers-${K61%-amd64}-common_*.deb" \
-    "linux-image-${K612}_*.deb" "linux-headers-${K612}_*.deb" "linux-headers-${K612%-amd64}-common_*.deb" \
-    "linux-kbuild-*.deb" "linux-compiler-gcc-12-x86_*.deb" "linux-base_*.deb" "grub*.deb"
-in_root apt-get update -qq >"$L/update.log" 2>&1 ||
-    { cat "$L/update.log"; skip "the Debian archive is unreachable (apt-get update failed in the root)"; }
+root_kernel_apt "grub*.deb"
 # Initrds are not what this test is about and cost a minute each.
-in_root dpkg-divert --local --rename --divert /usr/sbin/update-initramfs.real \
-    --add /usr/sbin/update-initramfs >/dev/null
-printf '#!/bin/sh\necho "update-initramfs $*" >>/var/log/update-initramfs.calls\n' >"$R/usr/sbin/update-initramfs"
-chmod 755 "$R/usr/sbin/update-initramfs"
-
-step "installing our dkms in the root"
-meson install -C "$BUILD" --no-rebuild --destdir "$R" >"$L/meson-install.log" 2>&1 ||
-    { tail -n 30 "$L/meson-install.log"; fail "meson install --destdir failed"; }
-libs=$(in_root ldd /usr/sbin/dkms 2>&1 | awk '/not found/ { print $1 }')
-if [ -n "$libs" ]; then
-    pkgs=()
-    for l in $libs; do
-        p=$(dpkg -S "*/$l" 2>/dev/null | head -n 1 | cut -d: -f1)
-        [ -n "$p" ] || fail "our dkms needs $l, which no package of this machine provides"
-        pkgs+=("$p")
-    done
-    in_root apt-get install -y "${pkgs[@]}" >"$L/libs.log" 2>&1 ||
-        { tail -n 20 "$L/libs.log"; fail "installing ${pkgs[*]} in the root failed"; }
-fi
+root_no_initramfs
+root_install_ours
 mkdir -p "$R/etc/dkms/framework.conf.d"
 echo 'boot_guard="yes"' >"$R/etc/dkms/framework.conf.d/boot-guard.conf"
 

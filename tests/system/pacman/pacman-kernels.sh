@@ -49,9 +49,6 @@ done
 id nobody >/dev/null 2>&1 || skip "there is no user nobody to run makepkg as (it refuses root)"
 chroot_enter "$@"
 
-START=$SECONDS
-step() { echo "== [$((SECONDS - START))s] $*"; }
-
 # The root and makepkg's work are in memory: they are thrown away.
 chroot_in_memory dkms-pacman-test
 K=$K61

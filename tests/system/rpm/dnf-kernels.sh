@@ -50,9 +50,6 @@
 . "$(dirname "$0")/../../lib.sh"
 . "$SRCDIR/tests/system/apt/chroot-lib.sh"
 . "$SRCDIR/tests/system/rpm/rpm-lib.sh"
-# (the base root of rpm-kernels.sh: rpm, kernel-install, the libraries of
-# our dkms, and gawk, which our RPM requires)
-BASE_PKGS=$BASE_PKGS,rpm,systemd,libarchive13,gawk
 chroot_need
 rpm_need
 for p in dnf createrepo_c rpm2cpio cpio readelf; do
@@ -62,17 +59,11 @@ chroot_enter "$@"
 
 # The root is in memory: it is thrown away.
 chroot_in_memory dkms-dnf-test
-START=$SECONDS
-step() { echo "== [$((SECONDS - START))s] $*"; }
 K=${DKMS_RPM_KERNEL:-$K61}
 KO_DIRS="updates/dkms extra"
 NEWER=3.2.1            # the newer distribution dkms
-EDU_SRC=$SRCDIR/examples/edu-dkms
-BAD_SRC=$SRCDIR/tests/fixtures/broken-1.0
-[ -f "$EDU_SRC/dkms.conf" ] || fail "examples/edu-dkms/dkms.conf is missing"
-[ -f "$BAD_SRC/dkms.conf" ] || fail "tests/fixtures/broken-1.0/dkms.conf is missing"
-EDU=$(conf_value "$EDU_SRC" PACKAGE_NAME) EDU_V=$(conf_value "$EDU_SRC" PACKAGE_VERSION)
-BAD=$(conf_value "$BAD_SRC" PACKAGE_NAME) BAD_V=$(conf_value "$BAD_SRC" PACKAGE_VERSION)
+driver_src EDU "$SRCDIR/examples/edu-dkms"
+driver_src BAD "$SRCDIR/tests/fixtures/broken-1.0"
 
 # -- the RPMs (tests/system/rpm/rpm-lib.sh) --------------------------------------
 rpm_packages
@@ -84,11 +75,7 @@ for p in kernel-install gcc make depmod; do
     in_root sh -c "command -v $p" >/dev/null || fail "the root has no $p"
 done
 # The shared libraries our dkms links that the base root lacks.
-rpm2cpio "$OURS" | cpio -i --quiet --to-stdout ./usr/sbin/dkms >"$R/tmp/dkms-ldd" ||
-    fail "cannot take /usr/sbin/dkms out of ${OURS##*/}"
-chmod 755 "$R/tmp/dkms-ldd"
-root_install_libs /tmp/dkms-ldd "$L/libs.log"
-rm "$R/tmp/dkms-ldd"
+rpm_root_libs
 
 # -- debian-root: what the root has, as rpm names it ----------------------------
 root_file_owner() { # root_file_owner PATH: the dpkg package owning PATH in the root
@@ -198,28 +185,6 @@ dnf_step() {
         fail "dnf $*: a scriptlet failed (log: $L/$name.log)"
     fi
 }
-rpmq() { in_root rpm --dbpath /var/lib/rpm "$@"; }
-expect_pkg() { # expect_pkg NAME-VERSION...: installed, as rpm's database says
-    local p
-    for p in "$@"; do rpmq -q "$p" >/dev/null 2>&1 || fail "$p is not installed: $(rpmq -qa | sort | tr '\n' ' ')"; done
-}
-expect_no_pkg() { # expect_no_pkg NAME...: not installed
-    local p
-    for p in "$@"; do
-        if rpmq -q "$p" >/dev/null 2>&1; then fail "$p is still installed: $(rpmq -q "$p")"; fi
-    done
-}
-expect_ours() { # expect_ours: our package in place of dkms, and it runs
-    local f
-    expect_pkg dkms-c
-    expect_no_pkg dkms
-    for f in /usr/sbin/dkms /usr/lib/kernel/install.d/40-dkms.install /usr/lib/dkms/dkms_autoinstaller \
-             /etc/dkms/framework.conf /var/lib/dkms; do
-        [ -e "$R$f" ] || fail "our package did not install $f"
-    done
-    [ "$(rpmq -q --whatprovides dkms)" = "$(rpmq -q dkms-c)" ] || fail "dkms is not provided by dkms-c"
-    in_root dkms status >/dev/null || fail "dkms does not run in the root (the stand-in's?)"
-}
 
 # -- the distribution's dkms, then ours in its place ----------------------------
 dnf_step install-stub install dkms-3.0.10
@@ -228,53 +193,24 @@ dnf_step install-ours install dkms-c
 grep -Eq "Obsoleting +: dkms-3\.0\.10-" "$L/install-ours.log" || fail "dnf did not report dkms-c obsoleting dkms-3.0.10"
 expect_ours
 
-step "registering $EDU/$EDU_V and $BAD/$BAD_V"
-mkdir -p "$R/usr/src/$EDU-$EDU_V" "$R/usr/src/$BAD-$BAD_V"
-cp -a "$EDU_SRC/." "$R/usr/src/$EDU-$EDU_V/"
-cp -a "$BAD_SRC/." "$R/usr/src/$BAD-$BAD_V/"
-echo 'AUTOINSTALL="yes"' >>"$R/usr/src/$BAD-$BAD_V/dkms.conf"   # so that the plugin tries it
-in_root dkms add -m "$EDU" -v "$EDU_V" >/dev/null || fail "dkms add $EDU/$EDU_V failed"
-in_root dkms add -m "$BAD" -v "$BAD_V" >/dev/null || fail "dkms add $BAD/$BAD_V failed"
+rpm_add_drivers
 
 # -- the kernel: the plugin builds edu, reports broken ---------------------------
 dnf_step install-kernel install kernel kernel-devel
 show_status
 expect_pkg kernel kernel-devel
-in_root test -L "/lib/modules/$K/build" -a -e "/lib/modules/$K/build/include" ||
-    fail "/lib/modules/$K/build does not lead to the headers"
-expect_state "$EDU/$EDU_V" "$K" installed
-expect_ko "$K" "$EDU"
-case $(grep -F "$BAD/$BAD_V, $K, " <<<"$(root_status)") in
-    *": installed"*) fail "$BAD/$BAD_V is installed for $K" ;;
-esac
-[ -z "$(ko_of "$K" "$BAD")" ] || fail "$(ko_of "$K" "$BAD") is installed"
-grep -Eiq "(error|fail|warning).*$BAD|$BAD.*(error|fail|warning)" "$L/install-kernel.log" ||
-    fail "dnf's output does not report that $BAD/$BAD_V failed to build for $K"
-rpmq -V --nodeps kernel kernel-devel >"$L/verify-kernel.log" 2>&1 ||
-    { cat "$L/verify-kernel.log"; fail "rpm -V: the kernel packages' files were changed"; }
+expect_kernel_built dnf "$L/install-kernel.log"
 
 # -- the kernel removed: the plugin unbuilds, nothing of K stays ---------------
 dnf_step remove-kernel remove kernel kernel-devel
 show_status
 expect_no_pkg kernel kernel-devel
-for m in "$EDU/$EDU_V" "$BAD/$BAD_V"; do
-    if grep -qF "$m, $K, " <<<"$(root_status)"; then
-        fail "dkms status still lists $m for the removed kernel $K"
-    fi
-    grep -q "^${m}[,:]" <<<"$(root_status)" || fail "$m is no longer registered:
-$(root_status)"
-done
-[ ! -e "$R/lib/modules/$K" ] || fail "/lib/modules/$K is left behind: $(find "$R/lib/modules/$K" | head)"
-[ ! -e "$R/usr/src/kernels/$K" ] || fail "/usr/src/kernels/$K is left behind"
-[ ! -e "$R/var/lib/dkms/$EDU/$EDU_V/$K" ] || fail "the dkms tree keeps the build of $EDU/$EDU_V for $K"
+expect_kernel_gone
 
 # -- ours removed -------------------------------------------------------------------
-rpmq -V --nodeps dkms-c >"$L/verify-ours.log" 2>&1 || { cat "$L/verify-ours.log"; fail "rpm -V dkms-c: our files were changed"; }
+verify_ours
 dnf_step remove-ours remove dkms-c
-expect_no_pkg dkms-c
-for f in /usr/sbin/dkms /usr/lib/kernel/install.d/40-dkms.install; do
-    [ ! -e "$R$f" ] || fail "$f is left after dnf remove dkms-c"
-done
+expect_ours_gone dnf
 
 # -- a newer distribution dkms: dnf swap ----------------------------------------
 dnf_step install-newer install --repo=distro dkms

@@ -36,23 +36,14 @@
 . "$(dirname "$0")/../../lib.sh"
 . "$SRCDIR/tests/system/apt/chroot-lib.sh"
 . "$SRCDIR/tests/system/rpm/rpm-lib.sh"
-# The root needs rpm, kernel-install (package systemd on bookworm), the
-# libraries of our dkms and gawk, which our RPM requires, on top of the apt
-# test's: a base root of its own (dnf-kernels.sh's too), built once and
-# cached like that one.
-BASE_PKGS=$BASE_PKGS,rpm,systemd,libarchive13,gawk
 chroot_need
 rpm_need
 chroot_enter "$@"
 
-START=$SECONDS
-step() { echo "== [$((SECONDS - START))s] $*"; }
 K=${DKMS_RPM_KERNEL:-$K61}
 KO_DIRS="updates/dkms extra"
-EDU_SRC=$SRCDIR/examples/edu-dkms
-BAD_SRC=$SRCDIR/tests/fixtures/broken-1.0
-[ -f "$EDU_SRC/dkms.conf" ] || fail "examples/edu-dkms/dkms.conf is missing"
-[ -f "$BAD_SRC/dkms.conf" ] || fail "tests/fixtures/broken-1.0/dkms.conf is missing"
+driver_src EDU "$SRCDIR/examples/edu-dkms"
+driver_src BAD "$SRCDIR/tests/fixtures/broken-1.0"
 # -- 1. the RPMs (tests/system/rpm/rpm-lib.sh) ---------------------------------
 rpm_packages
 
@@ -65,11 +56,7 @@ for p in rpm kernel-install gcc make depmod; do
 done
 # The shared libraries our dkms links that the base root lacks: Debian's
 # packages that ship them on this (bookworm) host, installed with apt.
-rpm2cpio "$OURS" | cpio -i --quiet --to-stdout ./usr/sbin/dkms >"$R/tmp/dkms-ldd" ||
-    fail "cannot take /usr/sbin/dkms out of ${OURS##*/}"
-chmod 755 "$R/tmp/dkms-ldd"
-root_install_libs /tmp/dkms-ldd "$L/libs.log"
-rm "$R/tmp/dkms-ldd"
+rpm_root_libs
 # The packages, where the root's rpm finds them.
 mkdir "$R/tmp/rpms"
 cp "$OURS" "${KPKGS[@]}" "$R/tmp/rpms/"
@@ -88,7 +75,6 @@ rpm_step() {
     [ "$rc" = 0 ] || fail "rpm $* exited $rc"
     if grep -q "scriptlet failed" "$L/$name.log"; then fail "a scriptlet failed in rpm $*"; fi
 }
-rpmq() { in_root rpm --dbpath /var/lib/rpm "$@"; }
 
 # The root's own packages are in dpkg's database, not rpm's, so rpm -i needs
 # --nodeps; what the packages require is checked here instead: files by
@@ -123,63 +109,26 @@ stub=$(rpm_stub "$L/stub") || fail "no stand-in dkms package"
 cp "$stub" "$R/tmp/rpms/dkms-stub.rpm"
 rpm_step install-stub -i --nodeps /tmp/rpms/dkms-stub.rpm
 rpm_step install-ours -U --nodeps "$IN_OURS"
-if rpmq -q dkms >/dev/null 2>&1; then fail "the package dkms is still installed next to ours"; fi
-for f in /usr/sbin/dkms /usr/lib/kernel/install.d/40-dkms.install /usr/lib/dkms/dkms_autoinstaller \
-         /etc/kernel/prerm.d/dkms /etc/dkms/framework.conf /var/lib/dkms; do
-    [ -e "$R$f" ] || fail "our package did not install $f"
-done
-[ "$(rpmq -q --whatprovides dkms)" = "$(rpmq -q dkms-c)" ] || fail "dkms is not provided by dkms-c"
-in_root dkms status >/dev/null || fail "dkms does not run in the root (the stand-in's?)"
-
-EDU=$(conf_value "$EDU_SRC" PACKAGE_NAME) EDU_V=$(conf_value "$EDU_SRC" PACKAGE_VERSION)
-BAD=$(conf_value "$BAD_SRC" PACKAGE_NAME) BAD_V=$(conf_value "$BAD_SRC" PACKAGE_VERSION)
-step "registering $EDU/$EDU_V and $BAD/$BAD_V"
-mkdir -p "$R/usr/src/$EDU-$EDU_V" "$R/usr/src/$BAD-$BAD_V"
-cp -a "$EDU_SRC/." "$R/usr/src/$EDU-$EDU_V/"
-cp -a "$BAD_SRC/." "$R/usr/src/$BAD-$BAD_V/"
-echo 'AUTOINSTALL="yes"' >>"$R/usr/src/$BAD-$BAD_V/dkms.conf"   # so that the plugin tries it
-in_root dkms add -m "$EDU" -v "$EDU_V" >/dev/null || fail "dkms add $EDU/$EDU_V failed"
-in_root dkms add -m "$BAD" -v "$BAD_V" >/dev/null || fail "dkms add $BAD/$BAD_V failed"
+expect_ours
+rpm_add_drivers
 
 # -- 3. rpm installs the kernel: the plugin builds edu, reports broken --------
 rpm_step install-kernel -i --nodeps "${IN_KPKGS[@]}"
 show_status
-in_root test -L "/lib/modules/$K/build" -a -e "/lib/modules/$K/build/include" ||
-    fail "/lib/modules/$K/build does not lead to the headers"
 grep -q "running auto installation service for kernel $K" "$L/install-kernel.log" ||
     fail "rpm's output does not show kernel-install running our plugin"
-expect_state "$EDU/$EDU_V" "$K" installed
-expect_ko "$K" "$EDU"
-case $(grep -F "$BAD/$BAD_V, $K, " <<<"$(root_status)") in
-    *": installed"*) fail "$BAD is installed for $K" ;;
-esac
-[ -z "$(ko_of "$K" "$BAD")" ] || fail "$(ko_of "$K" "$BAD") is installed"
-grep -Eiq "(error|fail|warning).*$BAD|$BAD.*(error|fail|warning)" "$L/install-kernel.log" ||
-    fail "rpm's output does not report that $BAD failed to build"
-rpmq -V --nodeps kernel kernel-devel >"$L/verify-kernel.log" 2>&1 ||
-    { cat "$L/verify-kernel.log"; fail "rpm -V: the kernel packages' files were changed"; }
+expect_kernel_built rpm "$L/install-kernel.log"
 
 # -- 4. rpm erases the kernel: the plugin unbuilds, nothing of K stays ---------
 rpm_step erase-kernel -e kernel kernel-devel
 show_status
-for m in "$EDU/$EDU_V" "$BAD/$BAD_V"; do
-    if grep -qF "$m, $K, " <<<"$(root_status)"; then
-        fail "dkms status still lists $m for the erased kernel $K"
-    fi
-    grep -q "^${m}[,:]" <<<"$(root_status)" || fail "$m is no longer registered:
-$(root_status)"
-done
 grep -q "removing $EDU/$EDU_V from kernel $K" "$L/erase-kernel.log" ||
     fail "rpm's output does not show the plugin removing $EDU/$EDU_V"
-[ ! -e "$R/lib/modules/$K" ] || fail "/lib/modules/$K is left behind: $(find "$R/lib/modules/$K" | head)"
-[ ! -e "$R/usr/src/kernels/$K" ] || fail "/usr/src/kernels/$K is left behind"
-[ ! -e "$R/var/lib/dkms/$EDU/$EDU_V/$K" ] || fail "the dkms tree keeps the build of $EDU/$EDU_V for $K"
+expect_kernel_gone
 
 # -- 5. our package goes away cleanly -----------------------------------------
-rpmq -V --nodeps dkms-c >"$L/verify-ours.log" 2>&1 || { cat "$L/verify-ours.log"; fail "rpm -V dkms-c: our files were changed"; }
+verify_ours
 rpm_step erase-ours -e dkms-c
-for f in /usr/sbin/dkms /usr/lib/kernel/install.d/40-dkms.install; do
-    [ ! -e "$R$f" ] || fail "$f is left after rpm -e dkms-c"
-done
+expect_ours_gone rpm
 
 step "passed"

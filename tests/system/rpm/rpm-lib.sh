@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # The RPMs of the rpm system tests (rpm-kernels.sh, dnf-kernels.sh), built
 # with rpmbuild on this machine and kept in $CACHE/rpm.  Source it after
-# tests/lib.sh and tests/system/apt/chroot-lib.sh; the test defines step.
+# tests/lib.sh and tests/system/apt/chroot-lib.sh.
 #
 #   rpm_need          skip unless the tools to build them are here
 #   rpm_packages      our RPM (rpm/build-rpm.sh) in $OURS and the kernel and
@@ -13,6 +13,10 @@
 #                     (tests/system/rpm/dkms-stub.spec), built into DIR;
 #                     prints the path of the .rpm
 RPMCACHE=$CACHE/rpm
+# The root needs rpm, kernel-install (package systemd on bookworm), the
+# libraries of our dkms and gawk, which our RPM requires, on top of the apt
+# tests': a base root of its own, built once and cached like theirs.
+BASE_PKGS=$BASE_PKGS,rpm,systemd,libarchive13,gawk
 
 rpm_need() {
     local p
@@ -147,4 +151,99 @@ rpm_stub() {
         "$SRCDIR/tests/system/rpm/dkms-stub.spec" >"$d.log" 2>&1 ||
         { tail -n 20 "$d.log"; fail "rpmbuild of tests/system/rpm/dkms-stub.spec failed (log: $d.log)"; }
     ls "$d"/RPMS/noarch/dkms-"${2:-3.0.10}"-*.rpm
+}
+
+# -- the root: our dkms and the drivers, and what must hold after each step ----
+# (rpm-kernels.sh and dnf-kernels.sh: the root is $R, its logs in $L; the
+# drivers are EDU, which builds, and BAD, which does not: driver_src in
+# chroot-lib.sh)
+
+# rpm_root_libs: the shared libraries the dkms of $OURS links, installed in
+# the root where the base root lacks them.
+rpm_root_libs() {
+    rpm2cpio "$OURS" | cpio -i --quiet --to-stdout ./usr/sbin/dkms >"$R/tmp/dkms-ldd" ||
+        fail "cannot take /usr/sbin/dkms out of ${OURS##*/}"
+    chmod 755 "$R/tmp/dkms-ldd"
+    root_install_libs /tmp/dkms-ldd "$L/libs.log"
+    rm "$R/tmp/dkms-ldd"
+}
+
+# rpm_add_drivers: EDU and BAD registered in the root, BAD made AUTOINSTALL
+# so that the plugin tries it.
+rpm_add_drivers() {
+    step "registering $EDU/$EDU_V and $BAD/$BAD_V"
+    root_add_driver EDU
+    root_add_driver BAD 'AUTOINSTALL="yes"'
+}
+
+rpmq() { in_root rpm --dbpath /var/lib/rpm "$@"; }
+expect_pkg() { # expect_pkg NAME-VERSION...: installed, as rpm's database says
+    local p
+    for p in "$@"; do rpmq -q "$p" >/dev/null 2>&1 || fail "$p is not installed: $(rpmq -qa | sort | tr '\n' ' ')"; done
+}
+expect_no_pkg() { # expect_no_pkg NAME...: not installed
+    local p
+    for p in "$@"; do
+        if rpmq -q "$p" >/dev/null 2>&1; then fail "$p is still installed: $(rpmq -q "$p")"; fi
+    done
+}
+expect_ours() { # expect_ours: our package in place of dkms, and it runs
+    local f
+    expect_pkg dkms-c
+    expect_no_pkg dkms
+    for f in /usr/sbin/dkms /usr/lib/kernel/install.d/40-dkms.install /usr/lib/dkms/dkms_autoinstaller \
+             /etc/kernel/prerm.d/dkms /etc/dkms/framework.conf /var/lib/dkms; do
+        [ -e "$R$f" ] || fail "our package did not install $f"
+    done
+    [ "$(rpmq -q --whatprovides dkms)" = "$(rpmq -q dkms-c)" ] || fail "dkms is not provided by dkms-c"
+    in_root dkms status >/dev/null || fail "dkms does not run in the root (the stand-in's?)"
+}
+
+# expect_kernel_built TOOL LOG: after TOOL (rpm, dnf; its output in LOG)
+# installed the kernel K: its build link leads to the headers, EDU is
+# installed for K and known to depmod, BAD is not and LOG says it failed,
+# and the kernel packages' files are as they shipped.
+expect_kernel_built() {
+    in_root test -L "/lib/modules/$K/build" -a -e "/lib/modules/$K/build/include" ||
+        fail "/lib/modules/$K/build does not lead to the headers"
+    expect_state "$EDU/$EDU_V" "$K" installed
+    expect_ko "$K" "$EDU"
+    case $(grep -F "$BAD/$BAD_V, $K, " <<<"$(root_status)") in
+        *": installed"*) fail "$BAD/$BAD_V is installed for $K" ;;
+    esac
+    [ -z "$(ko_of "$K" "$BAD")" ] || fail "$(ko_of "$K" "$BAD") is installed"
+    grep -Eiq "(error|fail|warning).*$BAD|$BAD.*(error|fail|warning)" "$2" ||
+        fail "$1's output does not report that $BAD/$BAD_V failed to build for $K (log: $2)"
+    rpmq -V --nodeps kernel kernel-devel >"$L/verify-kernel.log" 2>&1 ||
+        { cat "$L/verify-kernel.log"; fail "rpm -V: the kernel packages' files were changed"; }
+}
+
+# expect_kernel_gone: after the kernel K was removed: dkms lists neither
+# driver for K, both stay registered for the next kernel, and nothing of K
+# is left on disk.
+expect_kernel_gone() {
+    local m
+    for m in "$EDU/$EDU_V" "$BAD/$BAD_V"; do
+        if grep -qF "$m, $K, " <<<"$(root_status)"; then
+            fail "dkms status still lists $m for the removed kernel $K"
+        fi
+        grep -q "^${m}[,:]" <<<"$(root_status)" || fail "$m is no longer registered:
+$(root_status)"
+    done
+    [ ! -e "$R/lib/modules/$K" ] || fail "/lib/modules/$K is left behind: $(find "$R/lib/modules/$K" | head)"
+    [ ! -e "$R/usr/src/kernels/$K" ] || fail "/usr/src/kernels/$K is left behind"
+    [ ! -e "$R/var/lib/dkms/$EDU/$EDU_V/$K" ] || fail "the dkms tree keeps the build of $EDU/$EDU_V for $K"
+}
+
+# verify_ours: rpm -V of our package, before it is removed.
+verify_ours() {
+    rpmq -V --nodeps dkms-c >"$L/verify-ours.log" 2>&1 || { cat "$L/verify-ours.log"; fail "rpm -V dkms-c: our files were changed"; }
+}
+# expect_ours_gone TOOL: after TOOL removed our package, its files are gone.
+expect_ours_gone() {
+    local f
+    expect_no_pkg dkms-c
+    for f in /usr/sbin/dkms /usr/lib/kernel/install.d/40-dkms.install; do
+        [ ! -e "$R$f" ] || fail "$f is left after $1 removed dkms-c"
+    done
 }
