@@ -68,7 +68,7 @@ int artifact_key(struct artifact_key *key, const char *source_dir, const struct 
 		 const char *make_command, char *const *env, const struct kernel_target *t)
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	EVP_DigestInit_ex(c, digest_sha256(), NULL);
 	put(c, "version", KEY_VERSION);
 	int r = digest_tree(c, source_dir);
 	put(c, "make", make_command);

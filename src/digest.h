@@ -6,6 +6,18 @@
 #include <openssl/evp.h>
 #include <stddef.h>
 
+/* SHA-256, fetched from the provider once per process (EVP_sha256()
+ * would fetch it again at every EVP_DigestInit_ex). */
+const EVP_MD *digest_sha256(void);
+/* SHA-256 of many pieces, by libcrypto's low-level functions: EVP's
+ * first use loads the provider machinery, some milliseconds that status
+ * (through evalcache.h) must not pay. */
+struct sha256_pieces;
+struct sha256_pieces *sha256_begin(void);
+void sha256_add(struct sha256_pieces *p, const void *data, size_t len);
+/* The digest in hex into out; frees p. */
+void sha256_end(struct sha256_pieces *p, char out[65]);
+
 /* The digest's value in hex (allocated), ending ctx's use; NULL on error. */
 char *digest_hex(EVP_MD_CTX *ctx);
 /* The rest of an open file into the digest.  0 or -errno. */

@@ -2,7 +2,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,10 +9,10 @@
 #include "util/staged.h"
 #include "util/util.h"
 
-static void hash_str(EVP_MD_CTX *c, const char *tag, const char *s)
+static void hash_str(struct sha256_pieces *c, const char *tag, const char *s)
 {
-	EVP_DigestUpdate(c, tag, strlen(tag) + 1);
-	EVP_DigestUpdate(c, s, strlen(s) + 1);
+	sha256_add(c, tag, strlen(tag) + 1);
+	sha256_add(c, s, strlen(s) + 1);
 }
 
 static bool ident_char(char c)
@@ -69,7 +68,7 @@ static bool assign_seen(const char *assign, const char *text)
 /* The files' names and contents into c; their text, one after another,
  * into *all (NULL when one holds a NUL, which bash skips and strstr
  * would stop at). */
-static void hash_files(EVP_MD_CTX *c, char *const *files, char **all)
+static void hash_files(struct sha256_pieces *c, char *const *files, char **all)
 {
 	struct strbuf text = {0};
 	bool nul = false;
@@ -78,14 +77,14 @@ static void hash_files(EVP_MD_CTX *c, char *const *files, char **all)
 		size_t len = 0;
 		hash_str(c, "file", files[i]);
 		if (read_file(files[i], &content, &len) == 0) {
-			EVP_DigestUpdate(c, "content", 8);
-			EVP_DigestUpdate(c, content, len);
-			EVP_DigestUpdate(c, &len, sizeof(len));
+			sha256_add(c, "content", 8);
+			sha256_add(c, content, len);
+			sha256_add(c, &len, sizeof(len));
 			nul |= memchr(content, '\0', len) != NULL;
 			strbuf_appendn(&text, content, len);
 			strbuf_append(&text, "\n");
 		} else {
-			EVP_DigestUpdate(c, "missing", 8);
+			sha256_add(c, "missing", 8);
 		}
 	}
 	strbuf_append(&text, "");
@@ -96,8 +95,7 @@ static void hash_files(EVP_MD_CTX *c, char *const *files, char **all)
 
 void evalcache_key(const struct shell_eval *e, char key[65])
 {
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	struct sha256_pieces *c = sha256_begin();
 	_cleanup_free_ char *all = NULL;
 	hash_files(c, e->files, &all);
 	const char *scan = all && !reaches_unnamed(all) ? all : NULL;
@@ -111,9 +109,7 @@ void evalcache_key(const struct shell_eval *e, char key[65])
 			hash_str(c, "assign", e->assign[i]);
 	for (size_t i = 0; e->deprecated && e->deprecated[i]; i++)
 		hash_str(c, "deprecated", e->deprecated[i]);
-	_cleanup_free_ char *hex = digest_hex(c);
-	EVP_MD_CTX_free(c);
-	snprintf(key, 65, "%s", hex ? hex : "");
+	sha256_end(c, key);
 }
 
 static char *entry_path(const char *dkms_tree, const char *key)
