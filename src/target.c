@@ -5,20 +5,36 @@
 
 #include "log.h"
 
-/* What follows "NAME=" (or the start of "# NAME is not set") at the start
- * of a line of a .config, or NULL.  strstr for speed: a .config has some
- * 10,000 lines. */
+/* Where a .config sets or unsets NAME: what follows "NAME=" at the start
+ * of a line (*unset false), or the start of a "# NAME is not set" line
+ * (*unset true); NULL when it says nothing of NAME.  Kconfig writes each
+ * symbol once, at its place in the menus, either way: one search for the
+ * name stops there, where a search for "NAME=" alone would read the whole
+ * file (some 10,000 lines) for every symbol that is not set. */
+static const char *kconfig_find(const char *config, const char *name, bool *unset)
+{
+	size_t n = strlen(name);
+	for (const char *p = strstr(config, name); p; p = strstr(p + n, name)) {
+		size_t at = (size_t)(p - config);
+		bool line_start = at == 0 || p[-1] == '\n';
+		bool after_hash = at >= 2 && p[-1] == ' ' && p[-2] == '#' && (at == 2 || p[-3] == '\n');
+		if (line_start && p[n] == '=') {
+			*unset = false;
+			return p + n + 1;
+		}
+		if (after_hash && strncmp(p + n, " is not set", 11) == 0 && (p[n + 11] == '\n' || p[n + 11] == '\0')) {
+			*unset = true;
+			return p - 2;
+		}
+	}
+	return NULL;
+}
+
 static const char *kconfig_line(const char *config, const char *name, bool unset)
 {
-	_cleanup_free_ char *pat = unset ? xasprintf("# %s is not set\n", name) : xasprintf("%s=", name);
-	size_t n = strlen(pat);
-	if (strncmp(config, pat, n) == 0)
-		return unset ? config : config + n;
-	_cleanup_free_ char *nlpat = xasprintf("\n%s", pat);
-	const char *hit = strstr(config, nlpat);
-	if (!hit)
-		return NULL;
-	return unset ? hit + 1 : hit + 1 + n;
+	bool is_unset = false;
+	const char *v = kconfig_find(config, name, &is_unset);
+	return v && is_unset == unset ? v : NULL;
 }
 
 char *kconfig_get(const char *config, const char *name)
@@ -160,8 +176,13 @@ void kernel_target_resolve(struct kernel_target *t, const struct settings *s, co
 	if (cc_text)
 		t->cc = xstrndup(cc_text, strcspn(cc_text, " "));
 	t->sig_hash = t->config ? kconfig_get(t->config, "CONFIG_MODULE_SIG_HASH") : NULL;
-	t->cc_is_clang = t->config && kconfig_enabled(t->config, "CONFIG_CC_IS_CLANG");
-	t->ld_is_lld = t->config && kconfig_enabled(t->config, "CONFIG_LD_IS_LLD");
+	/* gcc or clang, BFD or lld: one of each pair is set, at the top of the
+	 * file; the other is not written at all, and a search for it reads the
+	 * whole file */
+	t->cc_is_clang = t->config && !kconfig_enabled(t->config, "CONFIG_CC_IS_GCC") &&
+			 kconfig_enabled(t->config, "CONFIG_CC_IS_CLANG");
+	t->ld_is_lld = t->config && !kconfig_enabled(t->config, "CONFIG_LD_IS_BFD") &&
+		       kconfig_enabled(t->config, "CONFIG_LD_IS_LLD");
 	if (str_empty(t->sig_hash)) {
 		free(t->sig_hash);
 		t->sig_hash = xstrdup("sha512"); /* the reference's default */

@@ -76,6 +76,18 @@ static void test_kconfig(void **state)
 	free(v);
 	assert_null(kconfig_get(cfg, "CONFIG_C"));
 	assert_null(kconfig_get(cfg, "CONFIG_"));
+	/* the name inside a value, inside a longer name, or unset first */
+	const char *cfg2 = "# CONFIG_X is not set\nCONFIG_T=\"CONFIG_Y=y\"\nCONFIG_YZ=y\n"
+			   "# CONFIG_Y is not setting\nCONFIG_Y=m\n# CONFIG_Z is not set";
+	assert_true(kconfig_disabled(cfg2, "CONFIG_X"));
+	assert_false(kconfig_enabled(cfg2, "CONFIG_X"));
+	assert_true(kconfig_enabled(cfg2, "CONFIG_Y"));
+	assert_false(kconfig_disabled(cfg2, "CONFIG_Y"));
+	v = kconfig_get(cfg2, "CONFIG_Y");
+	assert_string_equal(v, "m");
+	free(v);
+	assert_true(kconfig_disabled(cfg2, "CONFIG_Z"));
+	assert_false(kconfig_enabled(cfg2, "CONFIG_T2"));
 	v = expand_kernelver("/lib/modules/$kernelver/x-${kernelver}", "6.1");
 	assert_string_equal(v, "/lib/modules/6.1/x-6.1");
 	free(v);
