@@ -22,6 +22,13 @@ const EVP_MD *digest_sha256(void)
 	return md ? md : EVP_sha256();
 }
 
+/* n bytes of md in hex into out (2n + 1 bytes). */
+static void to_hex(const unsigned char *md, unsigned int n, char *out)
+{
+	for (unsigned int i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
 char *digest_hex(EVP_MD_CTX *ctx)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -29,8 +36,7 @@ char *digest_hex(EVP_MD_CTX *ctx)
 	if (EVP_DigestFinal_ex(ctx, md, &n) != 1)
 		return NULL;
 	char *hex = xcalloc(2 * n + 1, 1);
-	for (unsigned int i = 0; i < n; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	to_hex(md, n, hex);
 	return hex;
 }
 
@@ -117,15 +123,6 @@ char *source_digest(const char *dir)
 	return hex;
 }
 
-void buffer_sha256(const void *data, size_t len, char out[65])
-{
-	unsigned char md[32];
-	unsigned int n = 0;
-	EVP_Digest(data, len, md, &n, digest_sha256(), NULL);
-	for (unsigned int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
 struct sha256_pieces {
 	SHA256_CTX ctx;
 };
@@ -147,6 +144,12 @@ void sha256_end(struct sha256_pieces *p, char out[65])
 	unsigned char md[SHA256_DIGEST_LENGTH];
 	SHA256_Final(md, &p->ctx);
 	free(p);
-	for (unsigned int i = 0; i < SHA256_DIGEST_LENGTH; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	to_hex(md, SHA256_DIGEST_LENGTH, out);
+}
+
+void buffer_sha256(const void *data, size_t len, char out[65])
+{
+	struct sha256_pieces *p = sha256_begin();
+	sha256_add(p, data, len);
+	sha256_end(p, out);
 }
