@@ -14,6 +14,8 @@
 static const char *kconfig_find(const char *config, const char *name, bool *unset)
 {
 	size_t n = strlen(name);
+	if (n == 0) /* ("!" alone in BUILD_EXCLUSIVE_CONFIG) */
+		return NULL;
 	for (const char *p = strstr(config, name); p; p = strstr(p + n, name)) {
 		size_t at = (size_t)(p - config);
 		bool line_start = at == 0 || p[-1] == '\n';

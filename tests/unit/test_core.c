@@ -88,6 +88,8 @@ static void test_kconfig(void **state)
 	free(v);
 	assert_true(kconfig_disabled(cfg2, "CONFIG_Z"));
 	assert_false(kconfig_enabled(cfg2, "CONFIG_T2"));
+	assert_false(kconfig_enabled(cfg2, ""));
+	assert_false(kconfig_disabled(cfg2, ""));
 	v = expand_kernelver("/lib/modules/$kernelver/x-${kernelver}", "6.1");
 	assert_string_equal(v, "/lib/modules/6.1/x-6.1");
 	free(v);
