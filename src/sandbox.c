@@ -146,13 +146,13 @@ void sandbox_decide_early(const struct settings *s)
 		sandbox_decide(mode, false);
 }
 
+/* Kept as given, and resolved only when a command is confined
+ * (add_binds): status and check make a sandbox for every dkms.conf they
+ * read and run bash for none of them. */
 void sandbox_show(struct sandbox *sb, const char *path)
 {
-	if (str_empty(path))
-		return;
-	_cleanup_free_ char *real = realpath(path, NULL);
-	if (real && !strv_contains(sb->visible, real))
-		strv_pushdup(&sb->visible, real);
+	if (!str_empty(path) && !strv_contains(sb->visible, path))
+		strv_pushdup(&sb->visible, path);
 }
 
 static void graft(struct sandbox *sb, const char *src, const char *dest)
@@ -333,8 +333,13 @@ static void add_binds(char ***argv, const struct sandbox *sb, const char *cwd)
 {
 	struct binds bb = {.argv = *argv};
 	_cleanup_strv_ char **paths = NULL;
-	for (size_t i = 0; sb->visible && sb->visible[i]; i++)
-		strv_pushdup(&paths, sb->visible[i]);
+	for (size_t i = 0; sb->visible && sb->visible[i]; i++) {
+		char *real = realpath(sb->visible[i], NULL);
+		if (real && !strv_contains(paths, real))
+			strv_push(&paths, real);
+		else
+			free(real);
+	}
 	_cleanup_free_ char *real_cwd = cwd ? realpath(cwd, NULL) : NULL;
 	if (real_cwd && !strv_contains(paths, real_cwd))
 		strv_pushdup(&paths, real_cwd);
