@@ -4,33 +4,34 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kernel.h"
 
 char *tree_mv_dir(const struct settings *s, const char *m, const char *v)
 {
-	return xasprintf("%s/%s/%s", s->dkms_tree, m, v);
+	return str_concat(s->dkms_tree, "/", m, "/", v, NULL);
 }
 
 char *tree_source_dir(const struct settings *s, const char *m, const char *v)
 {
-	_cleanup_free_ char *src = xasprintf("%s/%s/%s/source", s->dkms_tree, m, v);
+	_cleanup_free_ char *src = str_concat(s->dkms_tree, "/", m, "/", v, "/source", NULL);
 	return settings_root_path(s, src);
 }
 
 char *tree_ka_dir(const struct settings *s, const char *m, const char *v, const char *k, const char *a)
 {
-	return xasprintf("%s/%s/%s/%s/%s", s->dkms_tree, m, v, k, a);
+	return str_concat(s->dkms_tree, "/", m, "/", v, "/", k, "/", a, NULL);
 }
 
 char *tree_kernel_link(const struct settings *s, const char *m, const char *k, const char *a)
 {
-	return xasprintf("%s/%s/kernel-%s-%s", s->dkms_tree, m, k, a);
+	return str_concat(s->dkms_tree, "/", m, "/kernel-", k, "-", a, NULL);
 }
 
 char *tree_original_dir(const struct settings *s, const char *m, const char *k, const char *a)
 {
-	return xasprintf("%s/%s/original_module/%s/%s", s->dkms_tree, m, k, a);
+	return str_concat(s->dkms_tree, "/", m, "/original_module/", k, "/", a, NULL);
 }
 
 bool tree_is_added(const struct settings *s, const char *m, const char *v)
@@ -63,9 +64,17 @@ bool tree_is_built(const struct settings *s, const char *m, const char *v, const
 bool tree_link_is_installed(const struct settings *s, const char *m, const char *v, const char *k, const char *a)
 {
 	_cleanup_free_ char *link = tree_kernel_link(s, m, k, a);
-	if (!is_symlink(link))
+	char target[PATH_MAX];
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
 		return false;
+	target[n] = '\0';
 	_cleanup_free_ char *ka = tree_ka_dir(s, m, v, k, a);
+	/* the link dkms makes, relative (v/k/a) or by the tree's path: no
+	 * need to resolve both sides, the target only has to be there */
+	_cleanup_free_ char *rel = str_concat(v, "/", k, "/", a, NULL);
+	if (streq(target, rel) || streq(target, ka))
+		return path_exists(ka);
 	char r1[PATH_MAX], r2[PATH_MAX];
 	if (!realpath(link, r1) || !realpath(ka, r2))
 		return false;
