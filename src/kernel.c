@@ -72,11 +72,11 @@ int kernel_version_cmp(const char *a, const char *b)
 
 char *find_module_file(const char *dir, const char *name, const char *compressed_suffix)
 {
-	_cleanup_free_ char *plain = xasprintf("%s/%s.ko", dir, name);
+	_cleanup_free_ char *plain = str_concat(dir, "/", name, ".ko", NULL);
 	if (path_exists(plain))
 		return TAKE_PTR(plain);
 	if (!str_empty(compressed_suffix)) {
-		char *c = xasprintf("%s/%s.ko%s", dir, name, compressed_suffix);
+		char *c = str_concat(dir, "/", name, ".ko", compressed_suffix, NULL);
 		if (path_exists(c))
 			return c;
 		free(c);
@@ -147,6 +147,12 @@ int module_version_info(const char *ko_path, char **version, char **srcversion)
 
 int module_version_compare(const char *a, const char *b, bool *same_src)
 {
+	/* the same bytes: the same version and srcversion, with no ELF read */
+	if (files_same(a, b)) {
+		if (same_src)
+			*same_src = true;
+		return 0;
+	}
 	_cleanup_free_ char *va = NULL, *sa = NULL, *vb = NULL, *sb = NULL;
 	module_version_info(a, &va, &sa);
 	module_version_info(b, &vb, &sb);

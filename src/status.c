@@ -14,17 +14,8 @@
 #include "uninstall.h"
 
 
-static bool files_differ(const char *a, const char *b)
-{
-	_cleanup_free_ char *x = NULL, *y = NULL;
-	size_t lx = 0, ly = 0;
-	if (!a || !b || read_file(a, &x, &lx) < 0 || read_file(b, &y, &ly) < 0)
-		return true;
-	return lx != ly || memcmp(x, y, lx) != 0;
-}
-
 static char *status_extra(struct dkms *d, const struct module_conf *mc, const char *m, const char *v,
-			  const struct kernel_target *t)
+			  const struct kernel_target *t, bool installed)
 {
 	const char *k = t->release, *a = t->arch;
 	struct strbuf sb = {0};
@@ -34,23 +25,27 @@ static char *status_extra(struct dkms *d, const struct module_conf *mc, const ch
 	_cleanup_free_ char *ka = tree_ka_dir(&d->s, m, v, k, a);
 	_cleanup_free_ char *moddir = path_join(ka, "module");
 	const char *comp = t->module_suffix;
-	bool installed = tree_link_is_installed(&d->s, m, v, k, a), unmarked = false;
+	bool unmarked = false;
 	for (size_t i = 0; i < mc->n_mods; i++) {
 		_cleanup_free_ char *tree_mod = find_module_file(moddir, mc->mods[i].dest_name, comp);
+		_cleanup_free_ char *dir = xasprintf("%s%s", t->modules_dir, mc->mods[i].dest_location);
+		_cleanup_free_ char *placed = tree_mod ? find_module_file(dir, mc->mods[i].dest_name, comp) : NULL;
+		bool same = placed && files_same(tree_mod, placed);
 		if (!tree_mod) {
 			strbuf_append(&sb, " (WARNING! Missing some built modules!)");
 		} else if (!installed) {
 			/* an install killed between placing the modules and
 			 * marking them installed: they are in place all the same */
-			_cleanup_free_ char *dir = xasprintf("%s%s", t->modules_dir, mc->mods[i].dest_location);
-			_cleanup_free_ char *placed = find_module_file(dir, mc->mods[i].dest_name, comp);
-			unmarked |= placed && !files_differ(tree_mod, placed);
+			unmarked |= same;
+		} else if (same) {
+			/* the module where dkms.conf puts it is the one built
+			 * (so installed_module_path would find it there) */
 		} else {
 			_cleanup_free_ char *inst = installed_module_path(d, mc, i, m, t);
 			/* an uninstall killed half-way: say so, not "Diff" */
 			if (!inst)
 				strbuf_append(&sb, " (WARNING! Installed module missing!)");
-			else if (files_differ(tree_mod, inst))
+			else if (!files_same(tree_mod, inst))
 				strbuf_append(&sb, " (WARNING! Diff between built and installed module!)");
 		}
 	}
@@ -166,11 +161,12 @@ static void collect(struct dkms *d, const char *fm, const char *fv, const char *
 					continue;
 				}
 				any = true;
+				bool installed = tree_link_is_installed(&d->s, m, v, k, a);
 				*rows = xrealloc(*rows, (*n + 1) * sizeof(**rows));
 				(*rows)[(*n)++] = (struct status_row){
 					.m = xstrdup(m), .v = xstrdup(v), .k = xstrdup(k), .a = xstrdup(a),
-					.state = xstrdup(tree_link_is_installed(&d->s, m, v, k, a) ? "installed" : "built"),
-					.extra = status_extra(d, mc, m, v, t),
+					.state = xstrdup(installed ? "installed" : "built"),
+					.extra = status_extra(d, mc, m, v, t, installed),
 				};
 			}
 			if (d->opt.json)

@@ -50,12 +50,47 @@ char *xstrndup(const char *s, size_t n)
 	return p;
 }
 
+/* Formatted on the stack first: most strings (paths) fit, and one
+ * malloc of the right size is cheaper than vasprintf's growing buffer. */
 char *xvasprintf(const char *fmt, va_list ap)
 {
-	char *p = NULL;
-	if (vasprintf(&p, fmt, ap) < 0)
+	char buf[512];
+	va_list again;
+	va_copy(again, ap);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (n < 0)
 		oom();
+	char *p = malloc((size_t)n + 1);
+	if (!p)
+		oom();
+	if ((size_t)n < sizeof(buf))
+		memcpy(p, buf, (size_t)n + 1);
+	else
+		vsnprintf(p, (size_t)n + 1, fmt, again);
+	va_end(again);
 	return p;
+}
+
+char *str_concat(const char *s, ...)
+{
+	va_list ap;
+	size_t len = 0;
+	va_start(ap, s);
+	for (const char *p = s; p; p = va_arg(ap, const char *))
+		len += strlen(p);
+	va_end(ap);
+	char *out = malloc(len + 1), *at = out;
+	if (!out)
+		oom();
+	va_start(ap, s);
+	for (const char *p = s; p; p = va_arg(ap, const char *)) {
+		size_t n = strlen(p);
+		memcpy(at, p, n);
+		at += n;
+	}
+	va_end(ap);
+	*at = '\0';
+	return out;
 }
 
 char *xasprintf(const char *fmt, ...)
@@ -65,16 +100,6 @@ char *xasprintf(const char *fmt, ...)
 	char *p = xvasprintf(fmt, ap);
 	va_end(ap);
 	return p;
-}
-
-bool streq(const char *a, const char *b)
-{
-	return a && b && strcmp(a, b) == 0;
-}
-
-bool str_empty(const char *s)
-{
-	return !s || !*s;
 }
 
 bool startswith(const char *s, const char *prefix)
@@ -186,8 +211,15 @@ char *path_join(const char *a, const char *b)
 	if (!*b)
 		return xstrndup(a, la);
 	if (la == 1 && a[0] == '/')
-		return xasprintf("/%s", b);
-	return xasprintf("%.*s/%s", (int)la, a, b);
+		return str_concat("/", b, NULL);
+	size_t lb = strlen(b);
+	char *out = malloc(la + 1 + lb + 1);
+	if (!out)
+		oom();
+	memcpy(out, a, la);
+	out[la] = '/';
+	memcpy(out + la + 1, b, lb + 1);
+	return out;
 }
 
 bool name_is_safe(const char *name)
@@ -237,6 +269,52 @@ int read_file(const char *path, char **out, size_t *len)
 		*len = sb.len;
 	*out = strbuf_steal(&sb);
 	return 0;
+}
+
+/* Up to n bytes from fd, fewer only at its end; -1 on error. */
+static ssize_t read_full(int fd, char *buf, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, buf + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+static bool fds_same(int fa, int fb)
+{
+	struct stat sa, sb;
+	if (fa < 0 || fb < 0 || fstat(fa, &sa) < 0 || fstat(fb, &sb) < 0 || sa.st_size != sb.st_size)
+		return false;
+	if (sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino)
+		return true;
+	static char x[65536], y[65536];
+	for (;;) {
+		ssize_t nx = read_full(fa, x, sizeof(x)), ny = read_full(fb, y, sizeof(y));
+		if (nx < 0 || nx != ny || memcmp(x, y, (size_t)nx) != 0)
+			return false;
+		if (nx < (ssize_t)sizeof(x))
+			return true;
+	}
+}
+
+bool files_same(const char *a, const char *b)
+{
+	int fa = a ? open(a, O_RDONLY | O_CLOEXEC) : -1;
+	int fb = b ? open(b, O_RDONLY | O_CLOEXEC) : -1;
+	bool same = fds_same(fa, fb);
+	if (fa >= 0)
+		close(fa);
+	if (fb >= 0)
+		close(fb);
+	return same;
 }
 
 int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/types.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -25,9 +26,19 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) _printf_(1, 2);
 char *xvasprintf(const char *fmt, va_list ap) _printf_(1, 0);
+/* The strings given, up to a NULL, one after another: paths made in the
+ * loops of status, without printf's cost. */
+char *str_concat(const char *s, ...) __attribute__((sentinel));
 
-bool streq(const char *a, const char *b);
-bool str_empty(const char *s);
+/* Inline: status compares names by the thousand. */
+static inline bool streq(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+static inline bool str_empty(const char *s)
+{
+	return !s || !*s;
+}
 bool startswith(const char *s, const char *prefix);
 bool endswith(const char *s, const char *suffix);
 
@@ -76,6 +87,9 @@ char *path_relative(const char *from_dir, const char *to);
 
 /* Files. */
 int read_file(const char *path, char **out, size_t *len);
+/* Whether both files can be read and hold the same bytes (sizes are
+ * compared first; one file, by two names, is the same at once). */
+bool files_same(const char *a, const char *b);
 int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
 int mkdir_p(const char *path, mode_t mode);
 int rm_rf(const char *path);
