@@ -34,12 +34,47 @@ static const char driver[] =
 	"done\n"
 	"printf '\\0END\\0' >&3\n";
 
+static size_t name_hash(const char *name)
+{
+	size_t h = 14695981039346656037ULL; /* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return h;
+}
+
+/* Where name is, or the empty slot where it would go. */
+static size_t *slot_of(const struct shvars *s, const char *name)
+{
+	for (size_t h = name_hash(name) & (s->cap - 1);; h = (h + 1) & (s->cap - 1))
+		if (!s->slots[h] || streq(s->v[s->slots[h] - 1].name, name))
+			return &s->slots[h];
+}
+
+static struct shvar *shvars_find(const struct shvars *s, const char *name)
+{
+	if (!s->cap)
+		return NULL;
+	size_t slot = *slot_of(s, name);
+	return slot ? &s->v[slot - 1] : NULL;
+}
+
 static struct shvar *shvars_add(struct shvars *s, const char *name)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (streq(s->v[i].name, name))
-			return &s->v[i];
-	s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
+	struct shvar *found = shvars_find(s, name);
+	if (found)
+		return found;
+	if ((s->n + 1) * 2 > s->cap) {
+		free(s->slots);
+		s->cap = s->cap ? s->cap * 2 : 64;
+		s->slots = xcalloc(s->cap, sizeof(*s->slots));
+		for (size_t i = 0; i < s->n; i++)
+			*slot_of(s, s->v[i].name) = i + 1;
+	}
+	if (s->n == s->alloc) {
+		s->alloc = s->alloc ? s->alloc * 2 : 32;
+		s->v = xrealloc(s->v, s->alloc * sizeof(*s->v));
+	}
+	*slot_of(s, name) = s->n + 1;
 	struct shvar *v = &s->v[s->n++];
 	*v = (struct shvar){.name = xstrdup(name)};
 	return v;
@@ -238,15 +273,13 @@ void shvars_free(struct shvars *s)
 		free(s->v[i].name);
 	}
 	free(s->v);
+	free(s->slots);
 	*s = (struct shvars){0};
 }
 
 const struct shvar *shvars_get(const struct shvars *s, const char *name)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (streq(s->v[i].name, name))
-			return &s->v[i];
-	return NULL;
+	return shvars_find(s, name);
 }
 
 const char *shvars_at(const struct shvars *s, const char *name, size_t i)

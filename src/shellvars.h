@@ -20,6 +20,10 @@ struct shvar {
 struct shvars {
 	struct shvar *v;
 	size_t n;
+	/* private: room in v, and an open-addressing index of the names
+	 * (slot = position in v + 1; 0 is empty) */
+	size_t alloc, cap;
+	size_t *slots;
 };
 
 struct shell_eval {
