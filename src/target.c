@@ -16,7 +16,14 @@ static const char *kconfig_find(const char *config, const char *name, bool *unse
 	size_t n = strlen(name);
 	if (n == 0) /* ("!" alone in BUILD_EXCLUSIVE_CONFIG) */
 		return NULL;
-	for (const char *p = strstr(config, name); p; p = strstr(p + n, name)) {
+	/* Every line starts "CONFIG_" or "# CONFIG_": searched for, the
+	 * prefix would stop at each line.  The rest of the name is searched
+	 * for, and the prefix checked where it is found. */
+	size_t skip = strncmp(name, "CONFIG_", 7) == 0 && n > 7 ? 7 : 0;
+	for (const char *q = strstr(config + skip, name + skip); q; q = strstr(q + n - skip, name + skip)) {
+		const char *p = q - skip;
+		if (skip && strncmp(p, name, skip) != 0)
+			continue;
 		size_t at = (size_t)(p - config);
 		bool line_start = at == 0 || p[-1] == '\n';
 		bool after_hash = at >= 2 && p[-1] == ' ' && p[-2] == '#' && (at == 2 || p[-3] == '\n');
