@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "evalcache.h"
@@ -342,6 +344,36 @@ int module_conf_from_vars(const struct conf_request *rq, struct shvars *vars, st
 	return bad ? -EINVAL : 0;
 }
 
+/* Whether the configuration directory has an entry of this name (it
+ * may be read then; a missing one is as good as empty to bash).  Its
+ * listing is kept while the directory's mtime stays and is older than
+ * the listing by more than the clock's grain, so that status reading
+ * dozens of dkms.conf files lists it once instead of trying six names
+ * for each. */
+static bool conf_dir_has(const char *dir, const char *name)
+{
+	static char *listed_dir;
+	static char **names;
+	static struct timespec listed_mtime;
+	static time_t listed_at;
+	struct stat st;
+	if (stat(dir, &st) < 0)
+		return errno != ENOENT && errno != ENOTDIR;
+	time_t now = time(NULL);
+	bool fresh = listed_dir && streq(listed_dir, dir) && st.st_mtim.tv_sec == listed_mtime.tv_sec &&
+		     st.st_mtim.tv_nsec == listed_mtime.tv_nsec && st.st_mtim.tv_sec + 1 < listed_at;
+	if (!fresh) {
+		free(listed_dir);
+		strv_free(names);
+		listed_dir = xstrdup(dir);
+		names = dir_list(dir);
+		listed_mtime = st.st_mtim;
+		listed_at = now;
+	}
+	/* unreadable: each name is tried, and the reader says what is wrong */
+	return !names || strv_contains(names, name);
+}
+
 int module_conf_load(const struct conf_request *rq, struct module_conf *mc)
 {
 	const struct settings *s = rq->s;
@@ -356,13 +388,20 @@ int module_conf_load(const struct conf_request *rq, struct module_conf *mc)
 	const char *k = rq->t->release, *a = rq->t->arch;
 	_cleanup_strv_ char **files = NULL;
 	strv_pushdup(&files, rq->file);
-	strv_push(&files, xasprintf("%s/%s.conf", s->conf_dir, m));
-	strv_push(&files, xasprintf("%s/%s-%s.conf", s->conf_dir, m, ver));
-	strv_push(&files, xasprintf("%s/%s-%s-%s.conf", s->conf_dir, m, ver, k));
-	strv_push(&files, xasprintf("%s/%s-%s-%s-%s.conf", s->conf_dir, m, ver, k, a));
-	/* newer releases also read <module>--<kernel>[-<arch>].conf */
-	strv_push(&files, xasprintf("%s/%s--%s.conf", s->conf_dir, m, k));
-	strv_push(&files, xasprintf("%s/%s--%s-%s.conf", s->conf_dir, m, k, a));
+	char *own[] = {
+		str_concat(m, ".conf", NULL),
+		str_concat(m, "-", ver, ".conf", NULL),
+		str_concat(m, "-", ver, "-", k, ".conf", NULL),
+		str_concat(m, "-", ver, "-", k, "-", a, ".conf", NULL),
+		/* newer releases also read <module>--<kernel>[-<arch>].conf */
+		str_concat(m, "--", k, ".conf", NULL),
+		str_concat(m, "--", k, "-", a, ".conf", NULL),
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(own); i++) {
+		if (conf_dir_has(s->conf_dir, own[i]))
+			strv_push(&files, path_join(s->conf_dir, own[i]));
+		free(own[i]);
+	}
 
 	_cleanup_free_ char *conf_dir = xstrdup(rq->file);
 	char *slash = strrchr(conf_dir, '/');
@@ -371,20 +410,15 @@ int module_conf_load(const struct conf_request *rq, struct module_conf *mc)
 	else
 		strcpy(conf_dir, ".");
 	_cleanup_strv_ char **assign = NULL;
-	strv_push(&assign, xasprintf("kernelver=%s", k));
-	strv_push(&assign, xasprintf("arch=%s", a));
-	strv_push(&assign, xasprintf("kernel_source_dir=%s", rq->t->headers_dir));
-	strv_push(&assign, xasprintf("kernel_config=%s", rq->t->config_path));
-	strv_push(&assign, xasprintf("dkms_tree=%s", s->dkms_tree));
-	strv_push(&assign, xasprintf("source_tree=%s", s->source_tree));
-	strv_push(&assign, xasprintf("install_tree=%s", s->install_tree));
-	strv_push(&assign, xasprintf("tmp_location=%s", s->tmp_location));
-	strv_push(&assign, xasprintf("module=%s", m));
-	strv_push(&assign, xasprintf("module_version=%s", ver));
-	strv_push(&assign, xasprintf("dkms_conf_dir=%s", conf_dir));
-	strv_push(&assign, xasprintf("current_kernel=%s", s->current_kernel));
-	strv_push(&assign, xasprintf("current_os=%s", s->current_os));
-	strv_push(&assign, xasprintf("running_distribution=%s", s->running_distribution ? s->running_distribution : ""));
+	const char *preset[][2] = {
+		{"kernelver", k}, {"arch", a}, {"kernel_source_dir", rq->t->headers_dir},
+		{"kernel_config", rq->t->config_path}, {"dkms_tree", s->dkms_tree}, {"source_tree", s->source_tree},
+		{"install_tree", s->install_tree}, {"tmp_location", s->tmp_location}, {"module", m},
+		{"module_version", ver}, {"dkms_conf_dir", conf_dir}, {"current_kernel", s->current_kernel},
+		{"current_os", s->current_os}, {"running_distribution", s->running_distribution},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(preset); i++)
+		strv_push(&assign, str_concat(preset[i][0], "=", preset[i][1] ? preset[i][1] : "", NULL));
 
 	/* bash reads them confined (sandbox.h): read-only, no network */
 	struct sandbox sb;
