@@ -8,33 +8,32 @@
 /* Where a .config sets or unsets NAME: what follows "NAME=" at the start
  * of a line (*unset false), or the start of a "# NAME is not set" line
  * (*unset true); NULL when it says nothing of NAME.  Kconfig writes each
- * symbol once, at its place in the menus, either way: one search for the
- * name stops there, where a search for "NAME=" alone would read the whole
- * file (some 10,000 lines) for every symbol that is not set. */
+ * symbol once, at its place in the menus, either way: the search stops
+ * there.  It goes line by line, and a line is looked at only when its
+ * name's first character after the common "CONFIG_" is the one sought:
+ * a substring search for the name would stop at every line, since they
+ * all start alike, and costs twice as much. */
 static const char *kconfig_find(const char *config, const char *name, bool *unset)
 {
 	size_t n = strlen(name);
 	if (n == 0) /* ("!" alone in BUILD_EXCLUSIVE_CONFIG) */
 		return NULL;
-	/* Every line starts "CONFIG_" or "# CONFIG_": searched for, the
-	 * prefix would stop at each line.  The rest of the name is searched
-	 * for, and the prefix checked where it is found. */
-	size_t skip = strncmp(name, "CONFIG_", 7) == 0 && n > 7 ? 7 : 0;
-	for (const char *q = strstr(config + skip, name + skip); q; q = strstr(q + n - skip, name + skip)) {
-		const char *p = q - skip;
-		if (skip && strncmp(p, name, skip) != 0)
-			continue;
-		size_t at = (size_t)(p - config);
-		bool line_start = at == 0 || p[-1] == '\n';
-		bool after_hash = at >= 2 && p[-1] == ' ' && p[-2] == '#' && (at == 2 || p[-3] == '\n');
-		if (line_start && p[n] == '=') {
+	size_t k = strncmp(name, "CONFIG_", 7) == 0 && n > 7 ? 7 : 0;
+	for (const char *line = config; *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		if (len > n && line[k] == name[k] && line[n] == '=' && memcmp(line, name, n) == 0) {
 			*unset = false;
-			return p + n + 1;
+			return line + n + 1;
 		}
-		if (after_hash && strncmp(p + n, " is not set", 11) == 0 && (p[n + 11] == '\n' || p[n + 11] == '\0')) {
+		if (len == n + 13 && line[0] == '#' && line[1] == ' ' && line[k + 2] == name[k] &&
+		    memcmp(line + 2, name, n) == 0 && memcmp(line + 2 + n, " is not set", 11) == 0) {
 			*unset = true;
-			return p - 2;
+			return line;
 		}
+		if (!nl)
+			break;
+		line = nl + 1;
 	}
 	return NULL;
 }
