@@ -435,8 +435,11 @@ static const char *parse_dquoted(const char *p, const char *end, const struct sh
 				strbuf_appendn(sb, p, 2);
 			p += 2;
 		} else {
-			strbuf_appendn(sb, p, 1);
-			p++;
+			const char *q = p + 1; /* a run of plain characters at once */
+			while (q < end && !strchr("\"`$\\", *q))
+				q++;
+			strbuf_appendn(sb, p, (size_t)(q - p));
+			p = q;
 		}
 	}
 	return p && p < end ? p + 1 : NULL;
@@ -458,8 +461,11 @@ static const char *parse_word(const char *p, const char *end, const struct shvar
 		} else if (*p == '$') {
 			p = expand_var(p, end, known, sb);
 		} else if (is_safe_unquoted(*p)) {
-			strbuf_appendn(sb, p, 1);
-			p++;
+			const char *q = p + 1;
+			while (q < end && is_safe_unquoted(*q))
+				q++;
+			strbuf_appendn(sb, p, (size_t)(q - p));
+			p = q;
 		} else {
 			return NULL;
 		}
@@ -564,9 +570,15 @@ static void fast_preset(const struct shell_eval *e, struct shvars *all)
 		const char *eq = strchr(e->assign[i], '=');
 		if (!eq)
 			continue;
-		_cleanup_free_ char *n = xstrndup(e->assign[i], (size_t)(eq - e->assign[i]));
-		if (!strv_contains(e->names, n))
+		size_t len = (size_t)(eq - e->assign[i]);
+		bool read_back = false;
+		for (size_t j = 0; e->names && e->names[j] && !read_back; j++)
+			read_back = e->names[j][0] == e->assign[i][0] && strncmp(e->names[j], e->assign[i], len) == 0 &&
+				    e->names[j][len] == '\0';
+		if (!read_back) {
+			_cleanup_free_ char *n = xstrndup(e->assign[i], len);
 			shvars_set(all, n, 0, eq + 1);
+		}
 	}
 }
 
