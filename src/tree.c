@@ -90,16 +90,10 @@ static char **filtered_dirs(const char *dir, const char *filter, bool (*accept)(
 			strv_pushdup(&v, filter);
 		return v;
 	}
-	_cleanup_strv_ char **names = dir_list(dir);
-	for (size_t i = 0; names && names[i]; i++) {
-		if (names[i][0] == '.')
-			continue;
-		if (accept && !accept(names[i]))
-			continue;
-		_cleanup_free_ char *p = path_join(dir, names[i]);
-		if (is_dir(p))
+	_cleanup_strv_ char **names = dir_list_dirs(dir);
+	for (size_t i = 0; names && names[i]; i++)
+		if (names[i][0] != '.' && (!accept || accept(names[i])))
 			strv_pushdup(&v, names[i]);
-	}
 	return v;
 }
 

@@ -296,13 +296,14 @@ static bool fds_same(int fa, int fb)
 	if (sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino)
 		return true;
 	static char x[65536], y[65536];
-	for (;;) {
-		ssize_t nx = read_full(fa, x, sizeof(x)), ny = read_full(fb, y, sizeof(y));
-		if (nx < 0 || nx != ny || memcmp(x, y, (size_t)nx) != 0)
+	for (off_t left = sa.st_size; left > 0;) {
+		size_t want = left < (off_t)sizeof(x) ? (size_t)left : sizeof(x);
+		ssize_t nx = read_full(fa, x, want), ny = read_full(fb, y, want);
+		if (nx != (ssize_t)want || ny != (ssize_t)want || memcmp(x, y, want) != 0)
 			return false;
-		if (nx < (ssize_t)sizeof(x))
-			return true;
+		left -= (off_t)want;
 	}
+	return true;
 }
 
 bool files_same(const char *a, const char *b)
@@ -507,7 +508,19 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-char **dir_list(const char *path)
+/* An entry of d is a directory, or a link to one: the entry's type
+ * when the filesystem gives it, else a stat. */
+static bool entry_is_dir(DIR *d, const struct dirent *e)
+{
+	if (e->d_type == DT_DIR)
+		return true;
+	if (e->d_type != DT_LNK && e->d_type != DT_UNKNOWN)
+		return false;
+	struct stat st;
+	return fstatat(dirfd(d), e->d_name, &st, 0) == 0 && S_ISDIR(st.st_mode);
+}
+
+static char **list_entries(const char *path, bool dirs_only)
 {
 	DIR *d = opendir(path);
 	if (!d)
@@ -517,6 +530,8 @@ char **dir_list(const char *path)
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		if (streq(e->d_name, ".") || streq(e->d_name, ".."))
+			continue;
+		if (dirs_only && !entry_is_dir(d, e))
 			continue;
 		if (n + 1 == cap) {
 			cap *= 2;
@@ -528,6 +543,16 @@ char **dir_list(const char *path)
 	closedir(d);
 	qsort(v, n, sizeof(char *), cmp_str);
 	return v;
+}
+
+char **dir_list(const char *path)
+{
+	return list_entries(path, false);
+}
+
+char **dir_list_dirs(const char *path)
+{
+	return list_entries(path, true);
 }
 
 void rmdir_parents(const char *path, const char *stop)

@@ -111,6 +111,8 @@ bool path_exists(const char *path);
 char *program_in_path(const char *name);
 /* Entries of a directory (not . and ..), sorted with strcmp; NULL on error. */
 char **dir_list(const char *path);
+/* The same, of the entries that are directories (or links to one). */
+char **dir_list_dirs(const char *path);
 /* Remove path if it is an empty directory; then its parents up to (not
  * including) stop. */
 void rmdir_parents(const char *path, const char *stop);
