@@ -344,13 +344,15 @@ int module_conf_from_vars(const struct conf_request *rq, struct shvars *vars, st
 	return bad ? -EINVAL : 0;
 }
 
-/* Whether the configuration directory has an entry of this name (it
- * may be read then; a missing one is as good as empty to bash).  Its
- * listing is kept while the directory's mtime stays and is older than
- * the listing by more than the clock's grain, so that status reading
- * dozens of dkms.conf files lists it once instead of trying six names
- * for each. */
-static bool conf_dir_has(const char *dir, const char *name)
+/* The entries of the configuration directory that may be read (a
+ * missing file is as good as an empty one to bash): NULL when there is no
+ * such directory, &unknown when it cannot be listed (each name is then
+ * tried, and the reader says what is wrong).  The listing is kept while
+ * the directory's mtime stays and is older than the listing by more than
+ * the clock's grain, so that status reading dozens of dkms.conf files
+ * lists it once instead of trying six names for each. */
+static char *unknown[] = {NULL};
+static char *const *conf_dir_names(const char *dir)
 {
 	static char *listed_dir;
 	static char **names;
@@ -358,7 +360,7 @@ static bool conf_dir_has(const char *dir, const char *name)
 	static time_t listed_at;
 	struct stat st;
 	if (stat(dir, &st) < 0)
-		return errno != ENOENT && errno != ENOTDIR;
+		return errno == ENOENT || errno == ENOTDIR ? NULL : unknown;
 	time_t now = time(NULL);
 	bool fresh = listed_dir && streq(listed_dir, dir) && st.st_mtim.tv_sec == listed_mtime.tv_sec &&
 		     st.st_mtim.tv_nsec == listed_mtime.tv_nsec && st.st_mtim.tv_sec + 1 < listed_at;
@@ -370,8 +372,7 @@ static bool conf_dir_has(const char *dir, const char *name)
 		listed_mtime = st.st_mtim;
 		listed_at = now;
 	}
-	/* unreadable: each name is tried, and the reader says what is wrong */
-	return !names || strv_contains(names, name);
+	return names ? names : unknown;
 }
 
 int module_conf_load(const struct conf_request *rq, struct module_conf *mc)
@@ -397,8 +398,9 @@ int module_conf_load(const struct conf_request *rq, struct module_conf *mc)
 		str_concat(m, "--", k, ".conf", NULL),
 		str_concat(m, "--", k, "-", a, ".conf", NULL),
 	};
+	char *const *listed = conf_dir_names(s->conf_dir);
 	for (size_t i = 0; i < ARRAY_SIZE(own); i++) {
-		if (conf_dir_has(s->conf_dir, own[i]))
+		if (listed && (listed == unknown || strv_contains(listed, own[i])))
 			strv_push(&files, path_join(s->conf_dir, own[i]));
 		free(own[i]);
 	}
