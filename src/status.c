@@ -10,6 +10,7 @@
 #include "failure.h"
 #include "kernel.h"
 #include "log.h"
+#include "samecache.h"
 #include "tree.h"
 #include "uninstall.h"
 
@@ -30,7 +31,7 @@ static char *status_extra(struct dkms *d, const struct module_conf *mc, const ch
 		_cleanup_free_ char *tree_mod = find_module_file(moddir, mc->mods[i].dest_name, comp);
 		_cleanup_free_ char *dir = xasprintf("%s%s", t->modules_dir, mc->mods[i].dest_location);
 		_cleanup_free_ char *placed = tree_mod ? find_module_file(dir, mc->mods[i].dest_name, comp) : NULL;
-		bool same = placed && files_same(tree_mod, placed);
+		bool same = placed && same_files_cached(d->s.dkms_tree, tree_mod, placed);
 		if (!tree_mod) {
 			strbuf_append(&sb, " (WARNING! Missing some built modules!)");
 		} else if (!installed) {
@@ -274,6 +275,7 @@ int action_status(struct dkms *d)
 				c->arch && i < strv_len(c->arch) ? c->arch[i] : NULL, &rows, &n);
 	}
 	log_restore_stderr(saved_err);
+	samecache_flush();
 	struct strbuf out = {0};
 	strbuf_append(&out, c->json ? "[" : "");
 	for (size_t i = 0; i < n; i++) {

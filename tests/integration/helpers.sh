@@ -127,8 +127,10 @@ tree_list() {
         awk '{ n = split($1, p, "/");
                for (i = 1; i < n; i++) if (p[i] == "build" && i >= 3 && !(i == n - 1 && p[n] == "make.log")) next;
                # ours only, documented: failed builds remembered (dkms check),
-               # what bash made of a dkms.conf (status), pending commit work
+               # what bash made of a dkms.conf (status), pending commit work,
+               # modules status found equal to their installed copies
                if ($1 ~ /^dkms\/[^\/]+\/[^\/]+\/(failures|\.conf-cache)(\/|$)/ || $1 ~ /^dkms\/\.pending(\/|$)/) next;
+               if ($1 == "dkms/.status-cache") next;
                print }' |
         LC_ALL=C sort
 }

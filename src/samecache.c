@@ -1,0 +1,168 @@
+#include "samecache.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "util/util.h"
+
+/* What changes when a file's bytes may have: the inode and device, the
+ * size, and the modification and change times to the nanosecond (no
+ * program can set the change time: a write always moves it). */
+struct ident {
+	unsigned long long dev, ino;
+	long long size, mtime, ctime;
+	long mtime_ns, ctime_ns;
+};
+
+static struct ident ident_of(const struct stat *st)
+{
+	return (struct ident){
+		.dev = st->st_dev, .ino = st->st_ino, .size = st->st_size, .mtime = st->st_mtim.tv_sec,
+		.mtime_ns = st->st_mtim.tv_nsec, .ctime = st->st_ctim.tv_sec, .ctime_ns = st->st_ctim.tv_nsec,
+	};
+}
+
+#define IDENT_FMT "%llu:%llu:%lld:%lld.%09ld:%lld.%09ld"
+#define IDENT_ARGS(x) (x).dev, (x).ino, (x).size, (x).mtime, (x).mtime_ns, (x).ctime, (x).ctime_ns
+
+static bool ident_parse(const char *s, struct ident *x)
+{
+	int end = 0;
+	return sscanf(s, IDENT_FMT "%n", &x->dev, &x->ino, &x->size, &x->mtime, &x->mtime_ns, &x->ctime, &x->ctime_ns,
+		      &end) == 7 && s[end] == '\0';
+}
+
+static bool ident_eq(const struct ident *x, const struct ident *y)
+{
+	return memcmp(x, y, sizeof(*x)) == 0;
+}
+
+/* One pair of files found equal, each with what stat said of it then. */
+struct same_record {
+	char *a, *b;
+	struct ident ia, ib;
+	bool valid; /* false: found out of date by this run */
+	bool used;  /* looked up, or made, by this run */
+};
+
+static struct {
+	char *path; /* the cache file; NULL: not loaded */
+	struct same_record *recs;
+	size_t n;
+	bool dirty;
+} cache;
+
+static void load(const char *dkms_tree)
+{
+	_cleanup_free_ char *path = path_join(dkms_tree, SAMECACHE_FILE);
+	if (cache.path && streq(cache.path, path))
+		return;
+	samecache_flush();
+	cache.path = TAKE_PTR(path);
+	_cleanup_free_ char *text = NULL;
+	if (read_file(cache.path, &text, NULL) < 0)
+		return;
+	for (char *line = text, *nl; line && *line; line = nl) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl++ = '\0';
+		char *f[4];
+		size_t k = 0;
+		for (char *save = NULL, *w = strtok_r(line, "\t", &save); w && k < 4; w = strtok_r(NULL, "\t", &save))
+			f[k++] = w;
+		struct same_record r = {.valid = true};
+		if (k != 4 || !ident_parse(f[2], &r.ia) || !ident_parse(f[3], &r.ib))
+			continue; /* a torn or foreign line is no record */
+		r.a = xstrdup(f[0]);
+		r.b = xstrdup(f[1]);
+		cache.recs = xrealloc(cache.recs, (cache.n + 1) * sizeof(*cache.recs));
+		cache.recs[cache.n++] = r;
+	}
+}
+
+/* status asks in the order it asked the last time, which is the order
+ * of the file: the record after the last one found is tried first. */
+static struct same_record *find(const char *a, const char *b)
+{
+	static size_t next;
+	for (size_t k = 0; k < cache.n; k++) {
+		size_t i = (next + k) % cache.n;
+		if (streq(cache.recs[i].a, a) && streq(cache.recs[i].b, b)) {
+			next = i + 1;
+			return &cache.recs[i];
+		}
+	}
+	return NULL;
+}
+
+/* A file changed within the last seconds could change again within the
+ * same tick of the file system's clock and keep its times: it is compared
+ * each time until it is older. */
+static bool settled(const struct stat *st, time_t now)
+{
+	return st->st_mtim.tv_sec + 2 < now && st->st_ctim.tv_sec + 2 < now;
+}
+
+bool same_files_cached(const char *dkms_tree, const char *a, const char *b)
+{
+	struct stat sa, sb;
+	if (!a || !b || stat(a, &sa) < 0 || stat(b, &sb) < 0 || sa.st_size != sb.st_size)
+		return false;
+	load(dkms_tree);
+	struct ident ia = ident_of(&sa), ib = ident_of(&sb);
+	struct same_record *r = find(a, b);
+	if (r && r->valid && ident_eq(&r->ia, &ia) && ident_eq(&r->ib, &ib)) {
+		r->used = true;
+		return true;
+	}
+	bool same = files_same(a, b);
+	bool plain = !strpbrk(a, "\t\n") && !strpbrk(b, "\t\n");
+	time_t now = time(NULL);
+	if (r) {
+		/* out of date: replaced below, or dropped */
+		r->valid = false;
+		cache.dirty = true;
+	}
+	if (same && plain && settled(&sa, now) && settled(&sb, now)) {
+		if (!r) {
+			cache.recs = xrealloc(cache.recs, (cache.n + 1) * sizeof(*cache.recs));
+			r = &cache.recs[cache.n++];
+			*r = (struct same_record){.a = xstrdup(a), .b = xstrdup(b)};
+		}
+		r->ia = ia;
+		r->ib = ib;
+		r->valid = r->used = true;
+		cache.dirty = true;
+	}
+	return same;
+}
+
+void samecache_flush(void)
+{
+	if (cache.path && cache.dirty) {
+		/* the records of this run, and those of files still there */
+		struct strbuf sb = {0};
+		for (size_t i = 0; i < cache.n; i++) {
+			const struct same_record *r = &cache.recs[i];
+			if (r->valid && (r->used || (path_exists(r->a) && path_exists(r->b))))
+				strbuf_appendf(&sb, "%s\t%s\t" IDENT_FMT "\t" IDENT_FMT "\n", r->a, r->b, IDENT_ARGS(r->ia),
+					       IDENT_ARGS(r->ib));
+		}
+		/* best effort: a tree that cannot be written is no error */
+		write_file_atomic(cache.path, sb.buf ? sb.buf : "", sb.len, 0644);
+		strbuf_release(&sb);
+	}
+	for (size_t i = 0; i < cache.n; i++) {
+		free(cache.recs[i].a);
+		free(cache.recs[i].b);
+	}
+	free(cache.recs);
+	free(cache.path);
+	cache.recs = NULL;
+	cache.n = 0;
+	cache.path = NULL;
+	cache.dirty = false;
+}
