@@ -5,36 +5,120 @@
 
 #include "log.h"
 
+/* The line at `line` (of `len` bytes, or running to the end) sets NAME
+ * ("NAME=...": *unset false) or unsets it ("# NAME is not set"). */
+static bool kconfig_line_is(const char *line, const char *name, size_t n, bool *unset)
+{
+	if (strncmp(line, name, n) == 0 && line[n] == '=') {
+		*unset = false;
+		return true;
+	}
+	if (line[0] == '#' && line[1] == ' ' && strncmp(line + 2, name, n) == 0 &&
+	    strncmp(line + 2 + n, " is not set", 11) == 0 && (line[n + 13] == '\n' || line[n + 13] == '\0')) {
+		*unset = true;
+		return true;
+	}
+	return false;
+}
+
+/* The character after "CONFIG_" in a line that sets or unsets a CONFIG_
+ * symbol; 0 for any other line. */
+static inline unsigned char kconfig_group(const char *line)
+{
+	if (line[0] == 'C' && memcmp(line, "CONFIG_", 7) == 0)
+		return (unsigned char)line[7];
+	if (line[0] == '#' && line[1] == ' ' && line[2] == 'C' && memcmp(line + 2, "CONFIG_", 7) == 0)
+		return (unsigned char)line[9];
+	return 0;
+}
+
+/* The lines of each resolved kernel's .config (kernel_target_resolve
+ * registers them, kernel_target_free drops them), grouped by the
+ * character after "CONFIG_", in the file's order within a group: a
+ * lookup reads one group, a twentieth of the file, where a search reads
+ * on to the symbol's line, most of the file for a symbol near its end or
+ * absent.  status asks a dozen symbols of each kernel. */
+struct kconfig_lines {
+	const char *text;
+	size_t *lines;      /* offsets of the lines' starts */
+	size_t start[257];  /* group g: lines[start[g]] to lines[start[g + 1]] */
+	struct kconfig_lines *next;
+};
+static struct kconfig_lines *kconfig_registered;
+
+static void kconfig_register(const char *text)
+{
+	size_t len = strlen(text), n = 0, cap = len / 16 + 1, count[256] = {0};
+	size_t *off = xcalloc(cap, sizeof(*off));
+	unsigned char *grp = xcalloc(cap, 1);
+	for (const char *line = text, *end = text + len; line <= end;) {
+		if (n == cap) {
+			cap *= 2;
+			off = xrealloc(off, cap * sizeof(*off));
+			grp = xrealloc(grp, cap);
+		}
+		off[n] = (size_t)(line - text);
+		grp[n] = line < end ? kconfig_group(line) : 0;
+		count[grp[n++]]++;
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+	struct kconfig_lines *x = xcalloc(1, sizeof(*x));
+	x->text = text;
+	x->lines = xcalloc(n, sizeof(*x->lines));
+	for (size_t g = 0; g < 256; g++)
+		x->start[g + 1] = x->start[g] + count[g];
+	size_t fill[256];
+	memcpy(fill, x->start, sizeof(fill));
+	for (size_t i = 0; i < n; i++)
+		x->lines[fill[grp[i]]++] = off[i];
+	free(off);
+	free(grp);
+	x->next = kconfig_registered;
+	kconfig_registered = x;
+}
+
+static void kconfig_unregister(const char *text)
+{
+	for (struct kconfig_lines **p = &kconfig_registered; *p; p = &(*p)->next) {
+		if ((*p)->text == text) {
+			struct kconfig_lines *x = *p;
+			*p = x->next;
+			free(x->lines);
+			free(x);
+			return;
+		}
+	}
+}
+
 /* Where a .config sets or unsets NAME: what follows "NAME=" at the start
  * of a line (*unset false), or the start of a "# NAME is not set" line
  * (*unset true); NULL when it says nothing of NAME.  Kconfig writes each
- * symbol once, at its place in the menus, either way: the search stops
- * there.  It goes line by line, and a line is looked at only when its
- * name's first character after the common "CONFIG_" is the one sought:
- * a substring search for the name would stop at every line, since they
- * all start alike, and costs twice as much. */
+ * symbol once, at its place in the menus, either way: the first line
+ * that names it counts.  A registered text is looked up in the group of
+ * its lines the name belongs to; another is read line by line. */
 static const char *kconfig_find(const char *config, const char *name, bool *unset)
 {
 	size_t n = strlen(name);
 	if (n == 0) /* ("!" alone in BUILD_EXCLUSIVE_CONFIG) */
 		return NULL;
-	size_t k = strncmp(name, "CONFIG_", 7) == 0 && n > 7 ? 7 : 0;
-	for (const char *line = config; *line;) {
-		const char *nl = strchr(line, '\n');
-		size_t len = nl ? (size_t)(nl - line) : strlen(line);
-		if (len > n && line[k] == name[k] && line[n] == '=' && memcmp(line, name, n) == 0) {
-			*unset = false;
-			return line + n + 1;
+	unsigned char g = kconfig_group(name);
+	const struct kconfig_lines *x = kconfig_registered;
+	while (x && x->text != config)
+		x = x->next;
+	if (x && g && name[0] == 'C') {
+		for (size_t i = x->start[g]; i < x->start[g + 1]; i++) {
+			const char *line = config + x->lines[i];
+			if (kconfig_line_is(line, name, n, unset))
+				return *unset ? line : line + n + 1;
 		}
-		if (len == n + 13 && line[0] == '#' && line[1] == ' ' && line[k + 2] == name[k] &&
-		    memcmp(line + 2, name, n) == 0 && memcmp(line + 2 + n, " is not set", 11) == 0) {
-			*unset = true;
-			return line;
-		}
-		if (!nl)
-			break;
-		line = nl + 1;
+		return NULL;
 	}
+	for (const char *line = config; line; line = strchr(line, '\n'), line = line ? line + 1 : NULL)
+		if (kconfig_line_is(line, name, n, unset))
+			return *unset ? line : line + n + 1;
 	return NULL;
 }
 
@@ -169,6 +253,8 @@ void kernel_target_resolve(struct kernel_target *t, const struct settings *s, co
 	t->config_path = !str_empty(s->kernel_config) ? xstrdup(s->kernel_config) : path_join(t->headers_dir, ".config");
 	if (read_file(t->config_path, &t->config, NULL) < 0)
 		t->config = NULL;
+	else
+		kconfig_register(t->config);
 	t->modules_dir = path_join(s->install_tree, k);
 	t->module_suffix = module_suffix(t);
 	struct kernel_settings ks;
@@ -202,6 +288,8 @@ void kernel_target_resolve(struct kernel_target *t, const struct settings *s, co
 
 void kernel_target_free(struct kernel_target *t)
 {
+	if (t->config)
+		kconfig_unregister(t->config);
 	char **fields[] = {&t->release, &t->arch, &t->headers_dir, &t->config_path, &t->config,
 			   &t->modules_dir, &t->sign_file, &t->mok_signing_key, &t->mok_certificate,
 			   &t->system_map, &t->cc, &t->sig_hash};

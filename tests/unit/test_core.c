@@ -136,6 +136,30 @@ static void test_kernel_target(void **state)
 	assert_string_equal(t.sig_hash, "sha512");
 	kernel_target_free(&t);
 
+	/* a resolved kernel's .config is looked up in groups of its lines:
+	 * the same answers as the line-by-line reading of a copy */
+	const char *text = "# CONFIG_X is not set\nCONFIG_T=\"CONFIG_Y=y\"\nCONFIG_YZ=y\n"
+			   "# CONFIG_Y is not setting\nCONFIG_Y=m\n#CONFIG_W is not set\nCONFIG_Y=n\n"
+			   "OTHER=1\n# CONFIG_Z is not set";
+	_cleanup_free_ char *c3 = put("grouped.config", text);
+	free(s.kernel_config);
+	s.kernel_config = xstrdup(c3);
+	kernel_target_resolve(&t, &s, "6.1.0-1-test", "x86_64");
+	_cleanup_free_ char *copy = xstrdup(t.config);
+	const char *names[] = {"CONFIG_X", "CONFIG_T", "CONFIG_Y", "CONFIG_YZ", "CONFIG_Z", "CONFIG_W",
+			       "CONFIG_", "", "Y", "OTHER", "CONFIG_Q"};
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		assert_int_equal(kconfig_enabled(t.config, names[i]), kconfig_enabled(copy, names[i]));
+		assert_int_equal(kconfig_disabled(t.config, names[i]), kconfig_disabled(copy, names[i]));
+		_cleanup_free_ char *a = kconfig_get(t.config, names[i]), *b = kconfig_get(copy, names[i]);
+		assert_true(a == b || (a && b && streq(a, b)));
+	}
+	assert_true(kconfig_enabled(t.config, "CONFIG_Y") && kconfig_disabled(t.config, "CONFIG_Z"));
+	assert_false(kconfig_disabled(t.config, "CONFIG_W") || kconfig_disabled(t.config, "CONFIG_Y"));
+	_cleanup_free_ char *other = kconfig_get(t.config, "OTHER");
+	assert_string_equal(other, "1");
+	kernel_target_free(&t);
+
 	/* no .config at all: modules.dep alone; no modules.dep: plain */
 	free(s.kernel_config);
 	s.kernel_config = path_join(root, "missing.config");
