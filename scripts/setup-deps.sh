@@ -9,7 +9,7 @@ REF_ROOT=${DKMS_REF_ROOT:-/opt/dkms-ref}
 
 pkgs=(meson ninja-build pkg-config gcc make libc6-dev libcmocka-dev
       libkmod-dev kmod libarchive-dev liblzma-dev libzstd-dev zlib1g-dev
-      libssl-dev openssl bash patch xz-utils zstd gzip file binutils
+      libssl-dev nettle-dev openssl bash patch xz-utils zstd gzip file binutils
       bc flex bison libelf-dev python3 diffutils bubblewrap
       clang libclang-rt-14-dev    # the libFuzzer harnesses (tests/fuzz)
       gcc-11                      # a gcc other than the kernel's (tests/integration/compiler-choice)

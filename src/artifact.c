@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,23 +24,23 @@ static const char *const build_vars[] = {
 	"KBUILD_BUILD_HOST", "KBUILD_MODPOST_WARN", "INSTALL_MOD_STRIP", NULL,
 };
 
-static void put(EVP_MD_CTX *c, const char *tag, const char *s)
+static void put(struct sha256_pieces *c, const char *tag, const char *s)
 {
-	EVP_DigestUpdate(c, tag, strlen(tag) + 1);
-	EVP_DigestUpdate(c, s ? s : "(none)", strlen(s ? s : "(none)") + 1);
+	sha256_add(c, tag, strlen(tag) + 1);
+	sha256_add(c, s ? s : "(none)", strlen(s ? s : "(none)") + 1);
 }
 
-static void put_file(EVP_MD_CTX *c, const char *tag, const char *path)
+static void put_file(struct sha256_pieces *c, const char *tag, const char *path)
 {
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
-	EVP_DigestUpdate(c, tag, strlen(tag) + 1);
+	sha256_add(c, tag, strlen(tag) + 1);
 	if (read_file(path, &text, &len) < 0) {
-		EVP_DigestUpdate(c, "missing", 8);
+		sha256_add(c, "missing", 8);
 		return;
 	}
-	EVP_DigestUpdate(c, &len, sizeof(len));
-	EVP_DigestUpdate(c, text, len);
+	sha256_add(c, &len, sizeof(len));
+	sha256_add(c, text, len);
 }
 
 /* The compiler as the file that would run: the first cc in PATH, its
@@ -67,8 +66,7 @@ static const char *compiler_text(const struct kernel_target *t)
 int artifact_key(struct artifact_key *key, const char *source_dir, const struct module_conf *mc,
 		 const char *make_command, char *const *env, const struct kernel_target *t)
 {
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(c, digest_sha256(), NULL);
+	struct sha256_pieces *c = sha256_begin();
 	put(c, "version", KEY_VERSION);
 	int r = digest_tree(c, source_dir);
 	put(c, "make", make_command);
@@ -89,10 +87,8 @@ int artifact_key(struct artifact_key *key, const char *source_dir, const struct 
 	put(c, "compiler", compiler_text(t));
 	for (size_t i = 0; build_vars[i]; i++)
 		put(c, build_vars[i], env_get(env, build_vars[i]));
-	_cleanup_free_ char *hex = digest_hex(c);
-	EVP_MD_CTX_free(c);
-	snprintf(key->hex, sizeof(key->hex), "%s", hex ? hex : "");
-	return hex ? r : -EIO;
+	sha256_end(c, key->hex);
+	return r;
 }
 
 static char *entry_dir(const char *cache, const struct artifact_key *key)

@@ -8,8 +8,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "build.h"
 #include "digest.h"
 #include "log.h"

@@ -1,9 +1,12 @@
 #include "kernel.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <libkmod.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/spawn.h"
 

@@ -103,12 +103,24 @@ static int write_new_private(const char *path, const char *data, size_t len)
 	return staged_commit(&st, STAGED_NOREPLACE);
 }
 
+/* A new RSA key of the given size; NULL on error (ssl_reason says why). */
+static EVP_PKEY *rsa_generate(unsigned int bits)
+{
+	EVP_PKEY *pkey = NULL;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	if (ctx && EVP_PKEY_keygen_init(ctx) > 0 && EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, (int)bits) > 0 &&
+	    EVP_PKEY_generate(ctx, &pkey) <= 0)
+		pkey = NULL;
+	EVP_PKEY_CTX_free(ctx);
+	return pkey;
+}
+
 int mok_generate(const char *key, const char *cert, struct mok_state *ms)
 {
 	if (path_exists(key) || path_exists(cert))
 		return -EEXIST;
 	int r = -EIO;
-	EVP_PKEY *pkey = EVP_RSA_gen(MOK_BITS);
+	EVP_PKEY *pkey = rsa_generate(MOK_BITS);
 	X509 *x = pkey ? mok_make_cert(pkey) : NULL;
 	BIO *kb = BIO_new(BIO_s_mem());
 	unsigned char *der = NULL;

@@ -1,7 +1,7 @@
 /* Unit tests of the parts of the core that are pure or need only a
  * scratch directory: the kernel target and its .config reader, staged
  * writes, the install transaction, autoinstall's scheduling, status rows
- * and the tarball member checks. */
+ * the tarball member checks and the SHA-256 digests. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -18,6 +18,7 @@
 
 #include "autoinstall.h"
 #include "compress.h"
+#include "digest.h"
 #include "framework.h"
 #include "status.h"
 #include "tarball.h"
@@ -417,6 +418,40 @@ static void test_compress(void **state)
 	assert_int_equal(compress_buffer(".bz2", in, sizeof(in), &packed, &plen), -EINVAL);
 }
 
+/* SHA-256 against FIPS 180-2's test vectors, and a source tree's digest
+ * (the artifact cache's key is made of it) against its value computed
+ * apart from the code: the keys of the caches on disk depend on them. */
+static void test_digest(void **state)
+{
+	(void)state;
+	char hex[65];
+	buffer_sha256("", 0, hex);
+	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	buffer_sha256("abc", 3, hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	struct sha256_pieces *p = sha256_begin();
+	sha256_add(p, two, 10);
+	sha256_add(p, two + 10, strlen(two) - 10);
+	sha256_end(p, hex);
+	assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	_cleanup_free_ char *a = put("digest/a.c", "int a;\n");
+	_cleanup_free_ char *b = put("digest/sub/b.h", "x");
+	_cleanup_free_ char *abc = put("digest-abc", "abc");
+	_cleanup_free_ char *l = path_join(root, "digest/l");
+	_cleanup_free_ char *dir = path_join(root, "digest");
+	assert_int_equal(symlink("a.c", l), 0);
+	_cleanup_free_ char *file = file_sha256(abc);
+	assert_string_equal(file, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	/* "a.c\0" "f" <mode 0644> "int a;\n" "l\0" "l" "a.c" "sub\0" "d"
+	 * "sub/b.h\0" "f" <mode 0644> "x", the mode as an unsigned int */
+	_cleanup_free_ char *tree = source_digest(dir);
+	assert_string_equal(tree, "6d5205de5cb8100bd4e719a74b2539131933518dbe641bcfa0a5ede7f92e352d");
+	_cleanup_free_ char *missing = path_join(root, "digest-none");
+	assert_null(file_sha256(missing));
+	assert_null(source_digest(missing));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -429,6 +464,7 @@ int main(void)
 		cmocka_unit_test(test_status_rows),
 		cmocka_unit_test(test_tarball_paths),
 		cmocka_unit_test(test_compress),
+		cmocka_unit_test(test_digest),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
