@@ -73,6 +73,21 @@ int kernel_version_cmp(const char *a, const char *b)
 	return 0;
 }
 
+char *find_module_file_stat(const char *dir, const char *name, const char *compressed_suffix, struct stat *st)
+{
+	char *plain = str_concat(dir, "/", name, ".ko", NULL);
+	if (stat(plain, st) == 0)
+		return plain;
+	free(plain);
+	if (str_empty(compressed_suffix))
+		return NULL;
+	char *c = str_concat(dir, "/", name, ".ko", compressed_suffix, NULL);
+	if (stat(c, st) == 0)
+		return c;
+	free(c);
+	return NULL;
+}
+
 char *find_module_file(const char *dir, const char *name, const char *compressed_suffix)
 {
 	_cleanup_free_ char *plain = str_concat(dir, "/", name, ".ko", NULL);

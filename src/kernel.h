@@ -16,6 +16,9 @@ int kernel_version_cmp(const char *a, const char *b);
 /* Path of <dir>/<name>.ko, else <dir>/<name>.ko<compressed suffix>, else
  * any compressed variant; NULL when none exists. */
 char *find_module_file(const char *dir, const char *name, const char *compressed_suffix);
+/* The same, with what stat says of the file found. */
+struct stat;
+char *find_module_file_stat(const char *dir, const char *name, const char *compressed_suffix, struct stat *st);
 
 /* One libkmod context for the process, reading no modprobe.d
  * configuration: only module files are looked at. */

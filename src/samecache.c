@@ -106,13 +106,13 @@ static bool settled(const struct stat *st, time_t now)
 	return st->st_mtim.tv_sec + 2 < now && st->st_ctim.tv_sec + 2 < now;
 }
 
-bool same_files_cached(const char *dkms_tree, const char *a, const char *b)
+bool same_files_cached(const char *dkms_tree, const char *a, const struct stat *sa, const char *b,
+		       const struct stat *sb)
 {
-	struct stat sa, sb;
-	if (!a || !b || stat(a, &sa) < 0 || stat(b, &sb) < 0 || sa.st_size != sb.st_size)
+	if (sa->st_size != sb->st_size)
 		return false;
 	load(dkms_tree);
-	struct ident ia = ident_of(&sa), ib = ident_of(&sb);
+	struct ident ia = ident_of(sa), ib = ident_of(sb);
 	struct same_record *r = find(a, b);
 	if (r && r->valid && ident_eq(&r->ia, &ia) && ident_eq(&r->ib, &ib)) {
 		r->used = true;
@@ -126,7 +126,7 @@ bool same_files_cached(const char *dkms_tree, const char *a, const char *b)
 		r->valid = false;
 		cache.dirty = true;
 	}
-	if (same && plain && settled(&sa, now) && settled(&sb, now)) {
+	if (same && plain && settled(sa, now) && settled(sb, now)) {
 		if (!r) {
 			cache.recs = xrealloc(cache.recs, (cache.n + 1) * sizeof(*cache.recs));
 			r = &cache.recs[cache.n++];

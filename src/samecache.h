@@ -15,7 +15,10 @@
 #define SAMECACHE_FILE ".status-cache"
 
 /* files_same(a, b), known without reading both when an earlier run of
- * dkms with this tree found them equal and neither has changed since. */
-bool same_files_cached(const char *dkms_tree, const char *a, const char *b);
+ * dkms with this tree found them equal and neither has changed since;
+ * sa and sb are what stat says of a and b now. */
+struct stat;
+bool same_files_cached(const char *dkms_tree, const char *a, const struct stat *sa, const char *b,
+		       const struct stat *sb);
 /* Writes what this run learnt (atomically; best effort) and forgets. */
 void samecache_flush(void);

@@ -1,5 +1,6 @@
 /* status: what the state tree says, in rows (status.h). */
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,26 +16,36 @@
 #include "uninstall.h"
 
 
-static char *status_extra(struct dkms *d, const struct module_conf *mc, const char *m, const char *v,
-			  const struct kernel_target *t, bool installed)
+/* The built file of each module of m/v for t, in dkms.conf's order, with
+ * what stat says of it: true when all are there (m/v is built for t). */
+static bool find_built(struct dkms *d, const struct module_conf *mc, const char *m, const char *v,
+		       const struct kernel_target *t, char **files, struct stat *sts)
+{
+	_cleanup_free_ char *ka = tree_ka_dir(&d->s, m, v, t->release, t->arch);
+	_cleanup_free_ char *moddir = path_join(ka, "module");
+	if (mc->n_mods == 0)
+		return is_dir(moddir);
+	for (size_t i = 0; i < mc->n_mods; i++)
+		if (!(files[i] = find_module_file_stat(moddir, mc->mods[i].dest_name, t->module_suffix, &sts[i])))
+			return false;
+	return true;
+}
+
+static char *status_extra(struct dkms *d, const struct module_conf *mc, const char *m, const struct kernel_target *t,
+			  bool installed, char *const *built, const struct stat *built_st)
 {
 	const char *k = t->release, *a = t->arch;
 	struct strbuf sb = {0};
 	_cleanup_free_ char *orig = tree_original_dir(&d->s, m, k, a);
 	if (is_dir(orig))
 		strbuf_append(&sb, " (original_module exists)");
-	_cleanup_free_ char *ka = tree_ka_dir(&d->s, m, v, k, a);
-	_cleanup_free_ char *moddir = path_join(ka, "module");
-	const char *comp = t->module_suffix;
 	bool unmarked = false;
 	for (size_t i = 0; i < mc->n_mods; i++) {
-		_cleanup_free_ char *tree_mod = find_module_file(moddir, mc->mods[i].dest_name, comp);
-		_cleanup_free_ char *dir = xasprintf("%s%s", t->modules_dir, mc->mods[i].dest_location);
-		_cleanup_free_ char *placed = tree_mod ? find_module_file(dir, mc->mods[i].dest_name, comp) : NULL;
-		bool same = placed && same_files_cached(d->s.dkms_tree, tree_mod, placed);
-		if (!tree_mod) {
-			strbuf_append(&sb, " (WARNING! Missing some built modules!)");
-		} else if (!installed) {
+		_cleanup_free_ char *dir = str_concat(t->modules_dir, mc->mods[i].dest_location, NULL);
+		struct stat placed_st;
+		_cleanup_free_ char *placed = find_module_file_stat(dir, mc->mods[i].dest_name, t->module_suffix, &placed_st);
+		bool same = placed && same_files_cached(d->s.dkms_tree, built[i], &built_st[i], placed, &placed_st);
+		if (!installed) {
 			/* an install killed between placing the modules and
 			 * marking them installed: they are in place all the same */
 			unmarked |= same;
@@ -46,7 +57,7 @@ static char *status_extra(struct dkms *d, const struct module_conf *mc, const ch
 			/* an uninstall killed half-way: say so, not "Diff" */
 			if (!inst)
 				strbuf_append(&sb, " (WARNING! Installed module missing!)");
-			else if (!files_same(tree_mod, inst))
+			else if (!files_same(built[i], inst))
 				strbuf_append(&sb, " (WARNING! Diff between built and installed module!)");
 		}
 	}
@@ -157,18 +168,21 @@ static void collect(struct dkms *d, const char *fm, const char *fv, const char *
 				const struct module_conf *mc;
 				if (dkms_read_conf(d, m, v, t, NULL, &mc))
 					continue;
-				if (!module_is_built(d, m, v, t)) {
+				char **built = xcalloc(mc->n_mods + 1, sizeof(*built));
+				struct stat *built_st = xcalloc(mc->n_mods + 1, sizeof(*built_st));
+				if (!find_built(d, mc, m, v, t, built, built_st)) {
 					any |= d->opt.json && incomplete_row(d, mc, m, v, t, rows, n);
-					continue;
+				} else {
+					any = true;
+					bool installed = tree_link_is_installed(&d->s, m, v, k, a);
+					push_row(rows, n, (struct status_row){
+						.m = xstrdup(m), .v = xstrdup(v), .k = xstrdup(k), .a = xstrdup(a),
+						.state = xstrdup(installed ? "installed" : "built"),
+						.extra = status_extra(d, mc, m, t, installed, built, built_st),
+					});
 				}
-				any = true;
-				bool installed = tree_link_is_installed(&d->s, m, v, k, a);
-				*rows = xrealloc(*rows, (*n + 1) * sizeof(**rows));
-				(*rows)[(*n)++] = (struct status_row){
-					.m = xstrdup(m), .v = xstrdup(v), .k = xstrdup(k), .a = xstrdup(a),
-					.state = xstrdup(installed ? "installed" : "built"),
-					.extra = status_extra(d, mc, m, v, t, installed),
-				};
+				strv_free(built);
+				free(built_st);
 			}
 			if (d->opt.json)
 				failed_rows(d, m, v, fk, fa, rows, n);
