@@ -90,9 +90,9 @@ static char **filtered_dirs(const char *dir, const char *filter, bool (*accept)(
 			strv_pushdup(&v, filter);
 		return v;
 	}
-	_cleanup_strv_ char **names = dir_list_dirs(dir);
+	_cleanup_strv_ char **names = dir_list_dirs(dir, accept);
 	for (size_t i = 0; names && names[i]; i++)
-		if (names[i][0] != '.' && (!accept || accept(names[i])))
+		if (names[i][0] != '.')
 			strv_pushdup(&v, names[i]);
 	return v;
 }

@@ -508,51 +508,65 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* An entry of d is a directory, or a link to one: the entry's type
- * when the filesystem gives it, else a stat. */
-static bool entry_is_dir(DIR *d, const struct dirent *e)
+/* An entry of the directory open at fd is a directory, or a link to
+ * one: the entry's type when the file system gives it, else a stat. */
+static bool entry_is_dir(int fd, const struct dirent64 *e)
 {
 	if (e->d_type == DT_DIR)
 		return true;
 	if (e->d_type != DT_LNK && e->d_type != DT_UNKNOWN)
 		return false;
 	struct stat st;
-	return fstatat(dirfd(d), e->d_name, &st, 0) == 0 && S_ISDIR(st.st_mode);
+	return fstatat(fd, e->d_name, &st, 0) == 0 && S_ISDIR(st.st_mode);
 }
 
-static char **list_entries(const char *path, bool dirs_only)
+/* The entries read with getdents64 itself: opendir's stat of the
+ * directory is a system call status would make for every directory of
+ * the tree. */
+static char **list_entries(const char *path, bool dirs_only, bool (*accept)(const char *name))
 {
-	DIR *d = opendir(path);
-	if (!d)
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
 		return NULL;
 	size_t n = 0, cap = 16;
 	char **v = xcalloc(cap, sizeof(char *));
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (streq(e->d_name, ".") || streq(e->d_name, ".."))
-			continue;
-		if (dirs_only && !entry_is_dir(d, e))
-			continue;
-		if (n + 1 == cap) {
-			cap *= 2;
-			v = xrealloc(v, cap * sizeof(char *));
+	static char buf[32768] __attribute__((aligned(8)));
+	ssize_t got;
+	while ((got = getdents64(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t at = 0; at < got;) {
+			const struct dirent64 *e = (const struct dirent64 *)(buf + at);
+			at += e->d_reclen;
+			if (streq(e->d_name, ".") || streq(e->d_name, ".."))
+				continue;
+			if ((accept && !accept(e->d_name)) || (dirs_only && !entry_is_dir(fd, e)))
+				continue;
+			if (n + 1 == cap) {
+				cap *= 2;
+				v = xrealloc(v, cap * sizeof(char *));
+			}
+			v[n++] = xstrdup(e->d_name);
+			v[n] = NULL;
 		}
-		v[n++] = xstrdup(e->d_name);
-		v[n] = NULL;
 	}
-	closedir(d);
+	int err = got < 0 ? errno : 0;
+	close(fd);
+	if (err) {
+		strv_free(v);
+		errno = err;
+		return NULL;
+	}
 	qsort(v, n, sizeof(char *), cmp_str);
 	return v;
 }
 
 char **dir_list(const char *path)
 {
-	return list_entries(path, false);
+	return list_entries(path, false, NULL);
 }
 
-char **dir_list_dirs(const char *path)
+char **dir_list_dirs(const char *path, bool (*accept)(const char *name))
 {
-	return list_entries(path, true);
+	return list_entries(path, true, accept);
 }
 
 void rmdir_parents(const char *path, const char *stop)

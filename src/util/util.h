@@ -111,8 +111,9 @@ bool path_exists(const char *path);
 char *program_in_path(const char *name);
 /* Entries of a directory (not . and ..), sorted with strcmp; NULL on error. */
 char **dir_list(const char *path);
-/* The same, of the entries that are directories (or links to one). */
-char **dir_list_dirs(const char *path);
+/* The same, of the entries that are directories (or links to one) and
+ * that accept (NULL: any) takes by name; accept is asked first. */
+char **dir_list_dirs(const char *path, bool (*accept)(const char *name));
 /* Remove path if it is an empty directory; then its parents up to (not
  * including) stop. */
 void rmdir_parents(const char *path, const char *stop);
