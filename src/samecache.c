@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -28,11 +29,33 @@ static struct ident ident_of(const struct stat *st)
 #define IDENT_FMT "%llu:%llu:%lld:%lld.%09ld:%lld.%09ld"
 #define IDENT_ARGS(x) (x).dev, (x).ino, (x).size, (x).mtime, (x).mtime_ns, (x).ctime, (x).ctime_ns
 
+/* One decimal number at *p, followed by sep ('\0': the end), and *p
+ * moved past the separator. */
+static bool number(const char **p, char sep, unsigned long long *out)
+{
+	char *end;
+	if (**p < '0' || **p > '9')
+		return false;
+	errno = 0;
+	*out = strtoull(*p, &end, 10);
+	if (errno || *end != sep)
+		return false;
+	*p = end + (sep != '\0');
+	return true;
+}
+
+/* The numbers of IDENT_FMT, read back without scanf (status reads a
+ * record for every module of every kernel). */
 static bool ident_parse(const char *s, struct ident *x)
 {
-	int end = 0;
-	return sscanf(s, IDENT_FMT "%n", &x->dev, &x->ino, &x->size, &x->mtime, &x->mtime_ns, &x->ctime, &x->ctime_ns,
-		      &end) == 7 && s[end] == '\0';
+	unsigned long long f[7];
+	static const char seps[] = {':', ':', ':', '.', ':', '.', '\0'};
+	for (size_t i = 0; i < 7; i++)
+		if (!number(&s, seps[i], &f[i]))
+			return false;
+	*x = (struct ident){.dev = f[0], .ino = f[1], .size = (long long)f[2], .mtime = (long long)f[3],
+			    .mtime_ns = (long)f[4], .ctime = (long long)f[5], .ctime_ns = (long)f[6]};
+	return true;
 }
 
 static bool ident_eq(const struct ident *x, const struct ident *y)

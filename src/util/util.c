@@ -248,26 +248,42 @@ int read_file(const char *path, char **out, size_t *len)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	struct strbuf sb = {0};
-	char buf[65536];
+	/* a regular file is read into a buffer of its size (and one byte
+	 * more, to see its end in the same read); it may still grow */
+	struct stat st;
+	bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	size_t cap = regular && st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
+	size_t n = 0;
+	char *buf = malloc(cap + 1);
+	if (!buf)
+		oom();
 	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		if (n == cap) {
+			cap *= 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+		ssize_t got = read(fd, buf + n, cap - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
 			int r = -errno;
 			close(fd);
-			strbuf_release(&sb);
+			free(buf);
 			return r;
 		}
-		if (n == 0)
+		if (got == 0)
 			break;
-		strbuf_appendn(&sb, buf, (size_t)n);
+		n += (size_t)got;
+		/* a regular file of a real file system reads short only at
+		 * its end (proc and sys files say a size they need not have) */
+		if (regular && st.st_size > 0 && n >= (size_t)st.st_size && n < cap)
+			break;
 	}
 	close(fd);
+	buf[n] = '\0';
 	if (len)
-		*len = sb.len;
-	*out = strbuf_steal(&sb);
+		*len = n;
+	*out = buf;
 	return 0;
 }
 
