@@ -31,13 +31,15 @@ static bool find_built(struct dkms *d, const struct module_conf *mc, const char 
 	return true;
 }
 
+/* (may_have_orig: false when the listing of m's directory had no
+ * original_module in it) */
 static char *status_extra(struct dkms *d, const struct module_conf *mc, const char *m, const struct kernel_target *t,
-			  bool installed, char *const *built, const struct stat *built_st)
+			  bool installed, char *const *built, const struct stat *built_st, bool may_have_orig)
 {
 	const char *k = t->release, *a = t->arch;
 	struct strbuf sb = {0};
 	_cleanup_free_ char *orig = tree_original_dir(&d->s, m, k, a);
-	if (is_dir(orig))
+	if (may_have_orig && is_dir(orig))
 		strbuf_append(&sb, " (original_module exists)");
 	bool unmarked = false;
 	for (size_t i = 0; i < mc->n_mods; i++) {
@@ -178,7 +180,8 @@ static void collect(struct dkms *d, const char *fm, const char *fv, const char *
 					push_row(rows, n, (struct status_row){
 						.m = xstrdup(m), .v = xstrdup(v), .k = xstrdup(k), .a = xstrdup(a),
 						.state = xstrdup(installed ? "installed" : "built"),
-						.extra = status_extra(d, mc, m, t, installed, built, built_st),
+						.extra = status_extra(d, mc, m, t, installed, built, built_st,
+								      fv || strv_contains(vers, "original_module")),
 					});
 				}
 				strv_free(built);

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kernel.h"
@@ -38,11 +39,11 @@ bool tree_is_added(const struct settings *s, const char *m, const char *v)
 {
 	if (str_empty(m) || str_empty(v))
 		return false;
-	_cleanup_free_ char *dir = tree_mv_dir(s, m, v);
-	if (!is_dir(dir))
-		return false;
-	_cleanup_free_ char *src = path_join(dir, "source");
-	return is_symlink(src) || is_dir(src);
+	/* its source link, or a directory (mv/source can be there only
+	 * when mv is a directory): one lstat */
+	_cleanup_free_ char *src = str_concat(s->dkms_tree, "/", m, "/", v, "/source", NULL);
+	struct stat st;
+	return lstat(src, &st) == 0 && (S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode));
 }
 
 bool tree_is_built(const struct settings *s, const char *m, const char *v, const struct kernel_target *t,
