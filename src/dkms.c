@@ -175,9 +175,17 @@ int dkms_read_conf(struct dkms *d, const char *m, const char *v, const struct ke
 	/* what bash makes of a registered version's dkms.conf is kept in its
 	 * directory, and goes with it */
 	_cleanup_free_ char *mv = !str_empty(m) && !str_empty(v) ? xasprintf("%s/%s/%s", d->s.dkms_tree, m, v) : NULL;
+	/* a run that only reads (status, check) reads one version for every
+	 * kernel in turn: its directory was there for the last kernel */
+	static char *seen_mv;
+	bool mv_there = mv && ((d->conf_from_cache && streq(seen_mv, mv)) || is_dir(mv));
+	if (mv_there && !streq(seen_mv, mv)) {
+		free(seen_mv);
+		seen_mv = xstrdup(mv);
+	}
 	struct conf_request rq = {
 		.s = &d->s, .module = m, .module_version = v, .t = t, .file = file, .directives = d->opt.directives,
-		.cache_tree = mv && is_dir(mv) ? mv : NULL, .cache_read = d->conf_from_cache,
+		.cache_tree = mv_there ? mv : NULL, .cache_read = d->conf_from_cache,
 	};
 	int r = module_conf_load(&rq, &d->conf);
 	if (r == -ENOENT) {

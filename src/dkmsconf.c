@@ -356,23 +356,34 @@ static char *const *conf_dir_names(const char *dir)
 {
 	static char *listed_dir;
 	static char **names;
+	static bool missing, trusted;
 	static struct timespec listed_mtime;
-	static time_t listed_at;
-	struct stat st;
-	if (stat(dir, &st) < 0)
-		return errno == ENOENT || errno == ENOTDIR ? NULL : unknown;
+	static time_t listed_at, checked_at;
 	time_t now = time(NULL);
-	bool fresh = listed_dir && streq(listed_dir, dir) && st.st_mtim.tv_sec == listed_mtime.tv_sec &&
-		     st.st_mtim.tv_nsec == listed_mtime.tv_nsec && st.st_mtim.tv_sec + 1 < listed_at;
+	/* asked again within the second of a check that could be trusted:
+	 * the answer of that check (status reads dozens of dkms.conf files
+	 * in a few milliseconds) */
+	if (listed_dir && streq(listed_dir, dir) && trusted && checked_at == now)
+		return missing ? NULL : names ? names : unknown;
+	struct stat st;
+	bool is_missing = stat(dir, &st) < 0;
+	if (is_missing && errno != ENOENT && errno != ENOTDIR)
+		return unknown;
+	bool fresh = listed_dir && streq(listed_dir, dir) && !missing && !is_missing &&
+		     st.st_mtim.tv_sec == listed_mtime.tv_sec && st.st_mtim.tv_nsec == listed_mtime.tv_nsec &&
+		     st.st_mtim.tv_sec + 1 < listed_at;
 	if (!fresh) {
 		free(listed_dir);
 		strv_free(names);
 		listed_dir = xstrdup(dir);
-		names = dir_list(dir);
-		listed_mtime = st.st_mtim;
+		names = is_missing ? NULL : dir_list(dir);
+		listed_mtime = is_missing ? (struct timespec){0} : st.st_mtim;
 		listed_at = now;
 	}
-	return names ? names : unknown;
+	missing = is_missing;
+	trusted = missing || fresh;
+	checked_at = now;
+	return missing ? NULL : names ? names : unknown;
 }
 
 int module_conf_load(const struct conf_request *rq, struct module_conf *mc)

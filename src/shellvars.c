@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "sandbox.h"
 #include "util/spawn.h"
@@ -128,10 +129,11 @@ int shvars_parse(const char *buf, size_t len, struct shvars *out)
 
 /* Only regular files of a sane size are read: a FIFO or a device named
  * dkms.conf would otherwise hang every command while the lock is held. */
-static int check_files(const struct shell_eval *e)
+static int check_files(const struct shell_eval *e, struct stat *sts)
 {
 	for (size_t i = 0; e->files && e->files[i]; i++) {
 		struct stat st;
+		sts[i] = (struct stat){0};
 		if (stat(e->files[i], &st) < 0) {
 			if (errno == ENOENT)
 				continue;
@@ -146,19 +148,24 @@ static int check_files(const struct shell_eval *e)
 			fprintf(stderr, "Error! %s is larger than %d bytes; it is not read.\n", e->files[i], SHELL_FILE_MAX);
 			return -EFBIG;
 		}
+		sts[i] = st;
 	}
 	return 0;
 }
 
+static int fast_eval(const struct shell_eval *e, struct shvars *out, const struct stat *sts);
+
 int shell_eval_checked_fast(const struct shell_eval *e, struct shvars *out)
 {
-	int r = check_files(e);
-	if (r < 0)
-		return r;
+	struct stat *sts = xcalloc(strv_len(e->files) + 1, sizeof(*sts));
+	int r = check_files(e, sts);
 	const char *how = getenv("DKMS_SHELL_EVAL");
-	if (how && streq(how, "bash"))
-		return -ENOTSUP;
-	return shell_eval_fast(e, out) == 0 ? 0 : -ENOTSUP;
+	if (r == 0 && how && streq(how, "bash"))
+		r = -ENOTSUP;
+	if (r == 0)
+		r = fast_eval(e, out, sts) == 0 ? 0 : -ENOTSUP;
+	free(sts);
+	return r;
 }
 
 int shell_eval(const struct shell_eval *e, struct shvars *out)
@@ -582,7 +589,53 @@ static void fast_preset(const struct shell_eval *e, struct shvars *all)
 	}
 }
 
+/* The texts the fast path read, known again by name and stat: a run
+ * that reads one dkms.conf for several kernels reads the file once.  Only
+ * a file whose times are seconds old is kept (a change within a tick of
+ * the file system's clock could leave them as they were). */
+struct read_text {
+	char *path;
+	struct stat st;
+	char *text;
+	size_t len;
+};
+static struct read_text *texts;
+static size_t n_texts;
+
+static bool same_stat(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+static int read_text(const char *path, const struct stat *st, char **text, size_t *len)
+{
+	for (size_t i = 0; st && st->st_ino && i < n_texts; i++) {
+		if (streq(texts[i].path, path) && same_stat(&texts[i].st, st)) {
+			*text = xstrndup(texts[i].text, texts[i].len);
+			*len = texts[i].len;
+			return 0;
+		}
+	}
+	int r = read_file(path, text, len);
+	time_t now = time(NULL);
+	if (r == 0 && st && st->st_ino && (size_t)st->st_size == *len && !memchr(*text, '\0', *len) &&
+	    st->st_mtim.tv_sec + 2 < now && st->st_ctim.tv_sec + 2 < now && n_texts < 256) {
+		texts = xrealloc(texts, (n_texts + 1) * sizeof(*texts));
+		texts[n_texts++] = (struct read_text){.path = xstrdup(path), .st = *st, .text = xstrndup(*text, *len),
+						      .len = *len};
+	}
+	return r;
+}
+
 int shell_eval_fast(const struct shell_eval *e, struct shvars *out)
+{
+	return fast_eval(e, out, NULL);
+}
+
+/* (sts: what check_files found of each file, or NULL) */
+static int fast_eval(const struct shell_eval *e, struct shvars *out, const struct stat *sts)
 {
 	struct shvars all = {0};
 	struct strbuf warnings = {0};
@@ -591,7 +644,7 @@ int shell_eval_fast(const struct shell_eval *e, struct shvars *out)
 	for (size_t i = 0; r == 0 && e->files && e->files[i]; i++) {
 		_cleanup_free_ char *text = NULL;
 		size_t len = 0;
-		r = read_file(e->files[i], &text, &len);
+		r = read_text(e->files[i], sts ? &sts[i] : NULL, &text, &len);
 		if (r == -ENOENT) {
 			r = 0;
 			continue;

@@ -176,7 +176,7 @@ static void collect(struct dkms *d, const char *fm, const char *fv, const char *
 					any |= d->opt.json && incomplete_row(d, mc, m, v, t, rows, n);
 				} else {
 					any = true;
-					bool installed = tree_link_is_installed(&d->s, m, v, k, a);
+					bool installed = tree_link_is_installed_at(&d->s, m, v, k, a, true);
 					push_row(rows, n, (struct status_row){
 						.m = xstrdup(m), .v = xstrdup(v), .k = xstrdup(k), .a = xstrdup(a),
 						.state = xstrdup(installed ? "installed" : "built"),

@@ -64,6 +64,12 @@ bool tree_is_built(const struct settings *s, const char *m, const char *v, const
 
 bool tree_link_is_installed(const struct settings *s, const char *m, const char *v, const char *k, const char *a)
 {
+	return tree_link_is_installed_at(s, m, v, k, a, false);
+}
+
+bool tree_link_is_installed_at(const struct settings *s, const char *m, const char *v, const char *k, const char *a,
+			       bool ka_exists)
+{
 	_cleanup_free_ char *link = tree_kernel_link(s, m, k, a);
 	char target[PATH_MAX];
 	ssize_t n = readlink(link, target, sizeof(target) - 1);
@@ -75,7 +81,7 @@ bool tree_link_is_installed(const struct settings *s, const char *m, const char 
 	 * need to resolve both sides, the target only has to be there */
 	_cleanup_free_ char *rel = str_concat(v, "/", k, "/", a, NULL);
 	if (streq(target, rel) || streq(target, ka))
-		return path_exists(ka);
+		return ka_exists || path_exists(ka);
 	char r1[PATH_MAX], r2[PATH_MAX];
 	if (!realpath(link, r1) || !realpath(ka, r2))
 		return false;

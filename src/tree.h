@@ -27,6 +27,9 @@ bool tree_is_built(const struct settings *s, const char *m, const char *v, const
 		   const struct module_conf *mc);
 /* The kernel-<k>-<a> link points at this version's <k>/<a>. */
 bool tree_link_is_installed(const struct settings *s, const char *m, const char *v, const char *k, const char *a);
+/* The same, for a k/a directory of v known to exist (listed just now). */
+bool tree_link_is_installed_at(const struct settings *s, const char *m, const char *v, const char *k, const char *a,
+			       bool ka_exists);
 
 /* Module names in the tree (directories), sorted. */
 char **tree_modules(const struct settings *s, const char *filter);
