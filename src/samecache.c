@@ -9,6 +9,9 @@
 
 #include "util/util.h"
 
+/* The second field of a listing's line: no file compared is "/". */
+#define LISTING "/"
+
 /* What changes when a file's bytes may have: the inode and device, the
  * size, and the modification and change times to the nanosecond (no
  * program can set the change time: a write always moves it). */
@@ -65,8 +68,10 @@ static bool ident_eq(const struct ident *x, const struct ident *y)
 
 /* One pair of files found equal, each with what stat said of it then. */
 struct same_record {
-	char *a, *b;
+	char *a, *b; /* a listing: the directory, and LISTING */
 	struct ident ia, ib;
+	char *entries; /* a listing's: its entries, as dir_list_kinds gives them,
+			* after '=' and joined by '/' (no name holds one) */
 	bool valid; /* false: found out of date by this run */
 	bool used;  /* looked up, or made, by this run */
 };
@@ -97,10 +102,12 @@ static void load(const char *dkms_tree)
 		for (char *save = NULL, *w = strtok_r(line, "\t", &save); w && k < 4; w = strtok_r(NULL, "\t", &save))
 			f[k++] = w;
 		struct same_record r = {.valid = true};
-		if (k != 4 || !ident_parse(f[2], &r.ia) || !ident_parse(f[3], &r.ib))
+		bool listing = k == 4 && streq(f[1], LISTING);
+		if (k != 4 || !ident_parse(f[2], &r.ia) || (listing ? f[3][0] != '=' : !ident_parse(f[3], &r.ib)))
 			continue; /* a torn or foreign line is no record */
 		r.a = xstrdup(f[0]);
 		r.b = xstrdup(f[1]);
+		r.entries = listing ? xstrdup(f[3]) : NULL;
 		cache.recs = xrealloc(cache.recs, (cache.n + 1) * sizeof(*cache.recs));
 		cache.recs[cache.n++] = r;
 	}
@@ -170,9 +177,13 @@ void samecache_flush(void)
 		struct strbuf sb = {0};
 		for (size_t i = 0; i < cache.n; i++) {
 			const struct same_record *r = &cache.recs[i];
-			if (r->valid && (r->used || (path_exists(r->a) && path_exists(r->b))))
-				strbuf_appendf(&sb, "%s\t%s\t" IDENT_FMT "\t" IDENT_FMT "\n", r->a, r->b, IDENT_ARGS(r->ia),
-					       IDENT_ARGS(r->ib));
+			if (!r->valid || !(r->used || (path_exists(r->a) && path_exists(r->b))))
+				continue;
+			if (r->entries)
+				strbuf_appendf(&sb, "%s\t%s\t" IDENT_FMT "\t%s\n", r->a, r->b, IDENT_ARGS(r->ia), r->entries);
+			else
+				strbuf_appendf(&sb, "%s\t%s\t" IDENT_FMT "\t" IDENT_FMT "\n", r->a, r->b,
+					       IDENT_ARGS(r->ia), IDENT_ARGS(r->ib));
 		}
 		/* best effort: a tree that cannot be written is no error */
 		write_file_atomic(cache.path, sb.buf ? sb.buf : "", sb.len, 0644);
@@ -181,6 +192,7 @@ void samecache_flush(void)
 	for (size_t i = 0; i < cache.n; i++) {
 		free(cache.recs[i].a);
 		free(cache.recs[i].b);
+		free(cache.recs[i].entries);
 	}
 	free(cache.recs);
 	free(cache.path);
@@ -188,4 +200,83 @@ void samecache_flush(void)
 	cache.n = 0;
 	cache.path = NULL;
 	cache.dirty = false;
+}
+
+static bool listing_plain(char *const *kinds)
+{
+	for (size_t i = 0; kinds[i]; i++)
+		if (strpbrk(kinds[i], "\t\n/") || !kinds[i][1])
+			return false;
+	return true;
+}
+
+/* The entries of a record's listing, as dir_list_kinds gives them. */
+static char **listing_entries(const char *entries)
+{
+	char **v = xcalloc(1, sizeof(char *));
+	_cleanup_free_ char *copy = xstrdup(entries + 1);
+	for (char *save = NULL, *w = strtok_r(copy, "/", &save); w; w = strtok_r(NULL, "/", &save))
+		strv_pushdup(&v, w);
+	return v;
+}
+
+static void listing_remember(struct same_record *r, const char *dir, const struct ident *id, char *const *kinds)
+{
+	if (!r) {
+		cache.recs = xrealloc(cache.recs, (cache.n + 1) * sizeof(*cache.recs));
+		r = &cache.recs[cache.n++];
+		*r = (struct same_record){.a = xstrdup(dir), .b = xstrdup(LISTING)};
+	}
+	struct strbuf sb = {0};
+	strbuf_append(&sb, "=");
+	for (size_t i = 0; kinds[i]; i++)
+		strbuf_appendf(&sb, "%s%s", i ? "/" : "", kinds[i]);
+	free(r->entries);
+	r->entries = strbuf_steal(&sb);
+	r->ia = *id;
+	r->valid = r->used = true;
+	cache.dirty = true;
+}
+
+char **samecache_list_dirs(const char *dkms_tree, const char *dir, bool (*accept)(const char *name))
+{
+	/* the tree's own directory changes with each write of this cache */
+	if (!dkms_tree || streq(dir, dkms_tree))
+		return dir_list_dirs(dir, accept);
+	struct stat st;
+	if (stat(dir, &st) < 0)
+		return NULL;
+	load(dkms_tree);
+	struct ident id = ident_of(&st);
+	struct same_record *r = find(dir, LISTING);
+	_cleanup_strv_ char **kinds = NULL;
+	if (r && r->valid && ident_eq(&r->ia, &id)) {
+		r->used = true;
+		kinds = listing_entries(r->entries);
+	} else {
+		kinds = dir_list_kinds(dir);
+		if (!kinds)
+			return NULL;
+		if (r) {
+			r->valid = false;
+			cache.dirty = true;
+		}
+		if (listing_plain(kinds) && settled(&st, time(NULL)))
+			listing_remember(r, dir, &id, kinds);
+	}
+	char **out = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; kinds[i]; i++) {
+		const char *name = kinds[i] + 1;
+		if (kinds[i][0] == 'f' || (accept && !accept(name)))
+			continue;
+		/* a link is followed now: what it points to is not the
+		 * directory's to say */
+		if (kinds[i][0] == 'l') {
+			_cleanup_free_ char *p = path_join(dir, name);
+			if (!is_dir(p))
+				continue;
+		}
+		strv_pushdup(&out, name);
+	}
+	return out;
 }

@@ -284,6 +284,7 @@ int action_status(struct dkms *d)
 	/* the reference reads each dkms.conf here with stderr silenced */
 	fflush(stderr);
 	int saved_err = log_silence_stderr();
+	tree_cache_listings(d->s.dkms_tree);
 	if (nk == 0) {
 		collect(d, c->module, c->module_version, NULL, c->arch ? c->arch[0] : NULL, &rows, &n);
 	} else {
@@ -292,6 +293,7 @@ int action_status(struct dkms *d)
 				c->arch && i < strv_len(c->arch) ? c->arch[i] : NULL, &rows, &n);
 	}
 	log_restore_stderr(saved_err);
+	tree_cache_listings(NULL);
 	samecache_flush();
 	struct strbuf out = {0};
 	strbuf_append(&out, c->json ? "[" : "");

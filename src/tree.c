@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "kernel.h"
+#include "samecache.h"
 
 char *tree_mv_dir(const struct settings *s, const char *m, const char *v)
 {
@@ -88,6 +89,14 @@ bool tree_link_is_installed_at(const struct settings *s, const char *m, const ch
 	return streq(r1, r2);
 }
 
+static char *listing_tree;
+
+void tree_cache_listings(const char *dkms_tree)
+{
+	free(listing_tree);
+	listing_tree = dkms_tree ? xstrdup(dkms_tree) : NULL;
+}
+
 static char **filtered_dirs(const char *dir, const char *filter, bool (*accept)(const char *))
 {
 	char **v = xcalloc(1, sizeof(char *));
@@ -97,7 +106,7 @@ static char **filtered_dirs(const char *dir, const char *filter, bool (*accept)(
 			strv_pushdup(&v, filter);
 		return v;
 	}
-	_cleanup_strv_ char **names = dir_list_dirs(dir, accept);
+	_cleanup_strv_ char **names = samecache_list_dirs(listing_tree, dir, accept);
 	for (size_t i = 0; names && names[i]; i++)
 		if (names[i][0] != '.')
 			strv_pushdup(&v, names[i]);

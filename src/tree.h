@@ -38,3 +38,7 @@ char **tree_versions(const struct settings *s, const char *m, const char *filter
  * names starting with digits and a dot, as the reference's glob). */
 char **tree_kernel_arches(const struct settings *s, const char *m, const char *v, const char *kfilter,
 			  const char *afilter);
+
+/* From now on (status), the listings of the tree's directories come
+ * through the status cache (samecache_list_dirs); NULL: read each time. */
+void tree_cache_listings(const char *dkms_tree);

@@ -539,7 +539,28 @@ static bool entry_is_dir(int fd, const struct dirent64 *e)
 /* The entries read with getdents64 itself: opendir's stat of the
  * directory is a system call status would make for every directory of
  * the tree. */
-static char **list_entries(const char *path, bool dirs_only, bool (*accept)(const char *name))
+/* What list_entries gives of each entry. */
+enum list_mode {
+	LIST_ALL,   /* every name */
+	LIST_DIRS,  /* the names of directories and links to one */
+	LIST_KINDS, /* each name after 'd' (a directory), 'l' (a link) or 'f' */
+};
+
+static char kind_of(int fd, const struct dirent64 *e)
+{
+	unsigned char t = e->d_type;
+	struct stat st;
+	if (t == DT_UNKNOWN && fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		t = S_ISDIR(st.st_mode) ? DT_DIR : S_ISLNK(st.st_mode) ? DT_LNK : DT_REG;
+	return t == DT_DIR ? 'd' : t == DT_LNK ? 'l' : 'f';
+}
+
+static int cmp_kind(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a + 1, *(const char *const *)b + 1);
+}
+
+static char **list_entries(const char *path, enum list_mode mode, bool (*accept)(const char *name))
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -554,13 +575,13 @@ static char **list_entries(const char *path, bool dirs_only, bool (*accept)(cons
 			at += e->d_reclen;
 			if (streq(e->d_name, ".") || streq(e->d_name, ".."))
 				continue;
-			if ((accept && !accept(e->d_name)) || (dirs_only && !entry_is_dir(fd, e)))
+			if ((accept && !accept(e->d_name)) || (mode == LIST_DIRS && !entry_is_dir(fd, e)))
 				continue;
 			if (n + 1 == cap) {
 				cap *= 2;
 				v = xrealloc(v, cap * sizeof(char *));
 			}
-			v[n++] = xstrdup(e->d_name);
+			v[n++] = mode == LIST_KINDS ? xasprintf("%c%s", kind_of(fd, e), e->d_name) : xstrdup(e->d_name);
 			v[n] = NULL;
 		}
 	}
@@ -571,18 +592,23 @@ static char **list_entries(const char *path, bool dirs_only, bool (*accept)(cons
 		errno = err;
 		return NULL;
 	}
-	qsort(v, n, sizeof(char *), cmp_str);
+	qsort(v, n, sizeof(char *), mode == LIST_KINDS ? cmp_kind : cmp_str);
 	return v;
 }
 
 char **dir_list(const char *path)
 {
-	return list_entries(path, false, NULL);
+	return list_entries(path, LIST_ALL, NULL);
 }
 
 char **dir_list_dirs(const char *path, bool (*accept)(const char *name))
 {
-	return list_entries(path, true, accept);
+	return list_entries(path, LIST_DIRS, accept);
+}
+
+char **dir_list_kinds(const char *path)
+{
+	return list_entries(path, LIST_KINDS, NULL);
 }
 
 void rmdir_parents(const char *path, const char *stop)

@@ -114,6 +114,9 @@ char **dir_list(const char *path);
 /* The same, of the entries that are directories (or links to one) and
  * that accept (NULL: any) takes by name; accept is asked first. */
 char **dir_list_dirs(const char *path, bool (*accept)(const char *name));
+/* Each entry's name after its kind: 'd' a directory, 'l' a symbolic
+ * link, 'f' anything else; sorted by name. */
+char **dir_list_kinds(const char *path);
 /* Remove path if it is an empty directory; then its parents up to (not
  * including) stop. */
 void rmdir_parents(const char *path, const char *stop);

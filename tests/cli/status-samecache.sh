@@ -5,9 +5,11 @@
 # files instead of reading them.  A file rewritten since, even with the
 # same size and the old mtime put back, is read and compared again; a
 # file changed in the last seconds is never kept; a damaged cache file
-# is no record.
+# is no record.  The listings of the tree's directories are kept the
+# same way: an entry added or removed since changes the directory's
+# times, and status sees it at once.
 . "$(dirname "$0")/../lib.sh"
-mkroot "$K61"
+mkroot "$K61" "$K612"
 cache=$T/dkms/.status-cache
 inst=$T/lib/modules/$K61/updates/dkms
 
@@ -46,4 +48,21 @@ tdkms status > "$T/out" || fail "status failed"
 grep -q "^eq/1, $K61, $ARCH: installed$" "$T/out" || { cat "$T/out"; fail "eq/1 is not plainly installed"; }
 [ "$(grep -c "$inst/e[12].ko" "$cache")" = 2 ] || { cat "$cache"; fail "the pairs are not kept again"; }
 ! grep -q garbage "$cache" || fail "a damaged line was written back"
+
+# listings: kept, and a kernel built or taken away since is seen at once
+grep -q "^$T/dkms/eq/1	/	" "$cache" || { cat "$cache"; fail "the listing of eq/1 is not kept"; }
+fake_built eq 1 "$K612" e1 e2
+tdkms status > "$T/out" || fail "status failed"
+grep -q "^eq/1, $K612, $ARCH: built$" "$T/out" || { cat "$T/out"; fail "a kernel built since the listing was kept is not seen"; }
+sleep 3
+tdkms status > /dev/null || fail "status failed"
+rm -rf "$T/dkms/eq/1/$K612"
+tdkms status > "$T/out" || fail "status failed"
+! grep -q "$K612" "$T/out" || { cat "$T/out"; fail "a kernel taken away since the listing was kept is still shown"; }
+# a kernel link whose build is gone is followed each time, not taken from the listing
+sleep 3
+tdkms status > /dev/null || fail "status failed"
+mv "$T/dkms/eq/1/$K61" "$T/dkms/eq/1/.moved"
+tdkms status > "$T/out" || fail "status failed"
+grep -q "^eq/1: added$" "$T/out" || { cat "$T/out"; fail "eq/1 is not just added after its build moved away"; }
 echo PASS
