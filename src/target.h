@@ -15,6 +15,7 @@ struct kernel_target {
 	char *headers_dir;   /* --kernelsourcedir, else <kernel_dir_base>/<release>/build */
 	char *config_path;   /* --config, else <headers_dir>/.config */
 	char *config;        /* the .config's text; NULL when it cannot be read */
+	size_t config_mapped; /* the length of config when it is a read-only mapping of the file, else 0 */
 	char *modules_dir;   /* <install_tree>/<release> */
 	const char *module_suffix; /* "", ".gz", ".xz" or ".zst" */
 	char *sign_file;     /* the program that signs modules (may not exist) */
