@@ -36,14 +36,19 @@ static struct ident ident_of(const struct stat *st)
  * moved past the separator. */
 static bool number(const char **p, char sep, unsigned long long *out)
 {
-	char *end;
-	if (**p < '0' || **p > '9')
+	const char *q = *p;
+	unsigned long long n = 0;
+	if (*q < '0' || *q > '9')
 		return false;
-	errno = 0;
-	*out = strtoull(*p, &end, 10);
-	if (errno || *end != sep)
+	for (; *q >= '0' && *q <= '9'; q++) {
+		if (n > (~0ULL - 9) / 10)
+			return false;
+		n = n * 10 + (unsigned long long)(*q - '0');
+	}
+	if (*q != sep)
 		return false;
-	*p = end + (sep != '\0');
+	*out = n;
+	*p = q + (sep != '\0');
 	return true;
 }
 
@@ -97,10 +102,14 @@ static void load(const char *dkms_tree)
 		nl = strchr(line, '\n');
 		if (nl)
 			*nl++ = '\0';
-		char *f[4];
-		size_t k = 0;
-		for (char *save = NULL, *w = strtok_r(line, "\t", &save); w && k < 4; w = strtok_r(NULL, "\t", &save))
-			f[k++] = w;
+		char *f[4] = {line};
+		size_t k = 1;
+		for (char *tab = strchr(line, '\t'); tab && k < 4; tab = strchr(tab, '\t')) {
+			*tab++ = '\0';
+			f[k++] = tab;
+		}
+		if (k == 4 && (!*f[0] || !*f[1] || strchr(f[3], '\t')))
+			k = 0;
 		struct same_record r = {.valid = true};
 		bool listing = k == 4 && streq(f[1], LISTING);
 		if (k != 4 || !ident_parse(f[2], &r.ia) || (listing ? f[3][0] != '=' : !ident_parse(f[3], &r.ib)))

@@ -656,10 +656,18 @@ static int fast_eval(const struct shell_eval *e, struct shvars *out, const struc
 	}
 	*out = (struct shvars){0};
 	for (size_t i = 0; r == 0 && e->names && e->names[i]; i++) {
-		const struct shvar *v = shvars_get(&all, e->names[i]);
+		/* moved, not copied: all is freed just below */
+		struct shvar *v = shvars_find(&all, e->names[i]);
+		size_t set = 0;
 		for (size_t j = 0; v && j < v->n; j++)
-			if (v->vals[j])
-				shvars_set(out, v->name, j, v->vals[j]);
+			set += v->vals[j] != NULL;
+		if (!set)
+			continue;
+		struct shvar *o = shvars_add(out, v->name);
+		free(o->vals);
+		o->vals = TAKE_PTR(v->vals);
+		o->n = v->n;
+		v->n = 0;
 	}
 	shvars_free(&all);
 	if (r == 0 && warnings.len) {
