@@ -14,8 +14,12 @@
 /* n bytes of md in hex into out (2n + 1 bytes). */
 static void to_hex(const unsigned char *md, unsigned int n, char *out)
 {
-	for (unsigned int i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	static const char digits[] = "0123456789abcdef";
+	for (unsigned int i = 0; i < n; i++) {
+		out[2 * i] = digits[md[i] >> 4];
+		out[2 * i + 1] = digits[md[i] & 15];
+	}
+	out[2 * n] = '\0';
 }
 
 struct sha256_pieces {
