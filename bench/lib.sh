@@ -61,6 +61,14 @@ need_perf() {
     perf stat -x, -e task-clock -o /dev/null -- true 2>/dev/null \
         || skip "perf stat cannot count task-clock here (linux-perf, kernel.perf_event_paranoid)"
 }
+# mean_wall RUNS CMD...: the mean wall time, in seconds, of RUNS runs of
+# CMD (a program, not a shell function) with its output discarded, as
+# perf stat measures each from its fork to its exit.
+mean_wall() {
+    local runs=$1; shift
+    perf stat -r "$runs" -o "$T/mean-wall.perf" -- "$@" >/dev/null 2>&1 || :
+    awk '/seconds time elapsed/ { print $1 }' "$T/mean-wall.perf"
+}
 # wall_of FILE, cpu_of FILE: the fields of a timed record.
 wall_of() { awk '{print $1}' "$1"; }
 cpu_of() { awk '{print $2}' "$1"; }

@@ -9,8 +9,8 @@
 # each dkms.conf for each kernel.  Many of these dkms.conf files only bash
 # can read; ours keeps what bash made of them in the tree (evalcache.h),
 # so after the first status no process is started.  Prints the mean wall
-# time of each, ours' CPU time, the processes each starts (strace), and
-# the ratio.   bench/status-real.sh [RUNS=10]
+# time of each (perf stat, from fork to exit), ours' CPU time, the
+# processes each starts (strace), and the ratio.   bench/status-real.sh [RUNS=10]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-10}
@@ -18,6 +18,7 @@ RUNS=${1:-10}
 . bench/lib.sh
 need_ref
 command -v strace >/dev/null || skip "strace not installed (scripts/setup-deps.sh --bench)"
+need_perf
 CORPUS=${CORPUS_CACHE:-/var/cache/dkms-c-tests/corpus}/src
 [ -d "$CORPUS" ] || skip "corpus sources not unpacked at $CORPUS (run tests/corpus/run.sh once)"
 mkroot "$K61" "$K612"
@@ -66,13 +67,6 @@ tdkms status > "$T/ours.txt" 2>/dev/null
 tref status > "$T/ref.txt" 2>/dev/null
 diff -u "$T/ref.txt" "$T/ours.txt" > "$T/status.diff" || { cat "$T/status.diff"; echo "the outputs differ"; exit 1; }
 
-mean_wall() { # mean seconds of RUNS runs of CMD
-    local t0 t1
-    t0=$(date +%s.%N)
-    for _ in $(seq 1 "$RUNS"); do "$@" >/dev/null 2>&1; done
-    t1=$(date +%s.%N)
-    echo "scale=4; ($t1 - $t0) / $RUNS" | bc
-}
 execs() { # processes CMD starts, itself (and env) not counted
     strace -f -qq -e trace=execve -e signal=none -o "$T/trace" "$@" >/dev/null 2>&1 || :
     echo $(( $(grep -c 'execve(' "$T/trace") - 1 - $(grep -c 'execve("/usr/bin/env"' "$T/trace") ))
@@ -82,9 +76,8 @@ trees=(--dkmstree "$T/dkms" --sourcetree "$T/src" --installtree "$T/lib/modules"
 OURS=("$DKMS" "${trees[@]}" status)
 REF=(env mok_signing_key="$T/dkms/mok.key" mok_certificate="$T/dkms/mok.pub" "$REF_DKMS" "${trees[@]}" --no-depmod status)
 declare -f tref | grep -q 'REF_DKMS' || { echo "tests/lib.sh's tref changed: update this bench"; exit 1; }
-ours=$(mean_wall "${OURS[@]}")
-ref=$(mean_wall "${REF[@]}")
-need_perf
+ours=$(mean_wall "$RUNS" "${OURS[@]}")
+ref=$(mean_wall "$RUNS" "${REF[@]}")
 timed "$T/cpu" "${OURS[@]}" || :
 echo "status on $n real modules x 2 kernels ($lines lines, the same from both), mean of $RUNS runs:"
 printf '  reference dkms 3.0.10: %8.4f s wall, %5d processes started\n' "$ref" "$(execs "${REF[@]}")"

@@ -1,13 +1,15 @@
 #!/bin/bash
 # dkms status: ours against the reference on the same state tree of N
 # modules, each built and installed for two kernels (fabricated: status
-# reads the tree, it builds nothing).  Prints the mean time of each and
-# the ratio.   bench/status.sh [N=20] [RUNS=5]
+# reads the tree, it builds nothing).  Prints the mean wall time of each
+# (perf stat) and the ratio.   bench/status.sh [N=20] [RUNS=5]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-20}; RUNS=${2:-5}
 . tests/lib.sh
+. bench/lib.sh
 need_ref
+need_perf
 mkroot "$K61" "$K612"
 for i in $(seq 1 "$N"); do
     n=mod$i
@@ -22,14 +24,10 @@ for i in $(seq 1 "$N"); do
     done
 done
 [ "$(tdkms status)" = "$(tref status 2>/dev/null)" ] || { echo "outputs differ"; exit 1; }
-timeit() { # prints mean seconds of RUNS runs
-    local t0 t1
-    t0=$(date +%s.%N)
-    for _ in $(seq 1 "$RUNS"); do "$@" >/dev/null 2>&1; done
-    t1=$(date +%s.%N)
-    echo "scale=4; ($t1 - $t0) / $RUNS" | bc
-}
-ours=$(timeit tdkms status)
-ref=$(timeit tref status)
+trees=(--dkmstree "$T/dkms" --sourcetree "$T/src" --installtree "$T/lib/modules")
+declare -f tref | grep -q 'REF_DKMS' || { echo "tests/lib.sh's tref changed: update this bench"; exit 1; }
+ours=$(mean_wall "$RUNS" "$DKMS" "${trees[@]}" status)
+ref=$(mean_wall "$RUNS" env mok_signing_key="$T/dkms/mok.key" mok_certificate="$T/dkms/mok.pub" \
+    "$REF_DKMS" "${trees[@]}" --no-depmod status)
 echo "status, $N modules x 2 kernels ($((N*2)) lines), mean of $RUNS runs:"
 printf '  reference dkms 3.0.10: %8.3f s\n  dkms-c:                %8.3f s\n  ratio reference/ours:  %8.1fx\n' "$ref" "$ours" "$(echo "scale=1; $ref / $ours" | bc)"
