@@ -37,14 +37,34 @@ static const char *const deprecated_vars[] = {
 	"MODULES_CONF_ALIAS_TYPE", "MODULES_CONF_OBSOLETE_ONLY", NULL,
 };
 
+/* The expressions compiled so far, kept: status matches one module's
+ * BUILD_EXCLUSIVE_KERNEL against every kernel. */
+struct compiled_re {
+	char *re;
+	regex_t rx;
+	bool ok;
+};
+
 int bash_regex_match(const char *s, const char *re)
 {
-	regex_t rx;
-	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
+	static struct compiled_re kept[16];
+	static size_t next;
+	struct compiled_re *c = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(kept) && !c; i++)
+		if (kept[i].re && streq(kept[i].re, re))
+			c = &kept[i];
+	if (!c) {
+		c = &kept[next];
+		next = (next + 1) % ARRAY_SIZE(kept);
+		if (c->re && c->ok)
+			regfree(&c->rx);
+		free(c->re);
+		c->re = xstrdup(re);
+		c->ok = regcomp(&c->rx, re, REG_EXTENDED | REG_NOSUB) == 0;
+	}
+	if (!c->ok)
 		return -1;
-	int r = regexec(&rx, s, 0, NULL, 0) == 0;
-	regfree(&rx);
-	return r;
+	return regexec(&c->rx, s, 0, NULL, 0) == 0;
 }
 
 static char *dup_or_empty(const char *s)
@@ -400,20 +420,26 @@ int module_conf_load(const struct conf_request *rq, struct module_conf *mc)
 	const char *k = rq->t->release, *a = rq->t->arch;
 	_cleanup_strv_ char **files = NULL;
 	strv_pushdup(&files, rq->file);
-	char *own[] = {
-		str_concat(m, ".conf", NULL),
-		str_concat(m, "-", ver, ".conf", NULL),
-		str_concat(m, "-", ver, "-", k, ".conf", NULL),
-		str_concat(m, "-", ver, "-", k, "-", a, ".conf", NULL),
-		/* newer releases also read <module>--<kernel>[-<arch>].conf */
-		str_concat(m, "--", k, ".conf", NULL),
-		str_concat(m, "--", k, "-", a, ".conf", NULL),
-	};
 	char *const *listed = conf_dir_names(s->conf_dir);
-	for (size_t i = 0; i < ARRAY_SIZE(own); i++) {
-		if (listed && (listed == unknown || strv_contains(listed, own[i])))
-			strv_push(&files, path_join(s->conf_dir, own[i]));
-		free(own[i]);
+	/* (most systems have no /etc/dkms, or nothing of this module in it) */
+	bool any = listed == unknown;
+	for (size_t i = 0; listed && listed[i] && !any; i++)
+		any = startswith(listed[i], m);
+	if (any) {
+		char *own[] = {
+			str_concat(m, ".conf", NULL),
+			str_concat(m, "-", ver, ".conf", NULL),
+			str_concat(m, "-", ver, "-", k, ".conf", NULL),
+			str_concat(m, "-", ver, "-", k, "-", a, ".conf", NULL),
+			/* newer releases also read <module>--<kernel>[-<arch>].conf */
+			str_concat(m, "--", k, ".conf", NULL),
+			str_concat(m, "--", k, "-", a, ".conf", NULL),
+		};
+		for (size_t i = 0; i < ARRAY_SIZE(own); i++) {
+			if (listed == unknown || strv_contains(listed, own[i]))
+				strv_push(&files, path_join(s->conf_dir, own[i]));
+			free(own[i]);
+		}
 	}
 
 	_cleanup_free_ char *conf_dir = xstrdup(rq->file);

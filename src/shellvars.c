@@ -598,6 +598,9 @@ struct read_text {
 	struct stat st;
 	char *text;
 	size_t len;
+	/* the names read back by an evaluation of this file alone that
+	 * found it needs bash: the next one goes to bash at once */
+	char *const *needs_bash;
 };
 static struct read_text *texts;
 static size_t n_texts;
@@ -609,14 +612,21 @@ static bool same_stat(const struct stat *a, const struct stat *b)
 	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
+static struct read_text *text_kept(const char *path, const struct stat *st)
+{
+	for (size_t i = 0; st && st->st_ino && i < n_texts; i++)
+		if (streq(texts[i].path, path) && same_stat(&texts[i].st, st))
+			return &texts[i];
+	return NULL;
+}
+
 static int read_text(const char *path, const struct stat *st, char **text, size_t *len)
 {
-	for (size_t i = 0; st && st->st_ino && i < n_texts; i++) {
-		if (streq(texts[i].path, path) && same_stat(&texts[i].st, st)) {
-			*text = xstrndup(texts[i].text, texts[i].len);
-			*len = texts[i].len;
-			return 0;
-		}
+	const struct read_text *kept = text_kept(path, st);
+	if (kept) {
+		*text = xstrndup(kept->text, kept->len);
+		*len = kept->len;
+		return 0;
 	}
 	int r = read_file(path, text, len);
 	time_t now = time(NULL);
@@ -637,6 +647,12 @@ int shell_eval_fast(const struct shell_eval *e, struct shvars *out)
 /* (sts: what check_files found of each file, or NULL) */
 static int fast_eval(const struct shell_eval *e, struct shvars *out, const struct stat *sts)
 {
+	bool one_file = e->files && e->files[0] && !e->files[1] && sts;
+	struct read_text *kept = one_file ? text_kept(e->files[0], &sts[0]) : NULL;
+	if (kept && kept->needs_bash == e->names) {
+		*out = (struct shvars){0};
+		return -ENOTSUP;
+	}
 	struct shvars all = {0};
 	struct strbuf warnings = {0};
 	int r = 0;
@@ -654,6 +670,8 @@ static int fast_eval(const struct shell_eval *e, struct shvars *out, const struc
 			if (shvars_count(&all, e->deprecated[d]) > 0)
 				strbuf_appendf(&warnings, "Deprecated feature: %s (%s)\n", e->deprecated[d], e->files[i]);
 	}
+	if (r == -ENOTSUP && one_file && (kept = text_kept(e->files[0], &sts[0])))
+		kept->needs_bash = e->names;
 	*out = (struct shvars){0};
 	for (size_t i = 0; r == 0 && e->names && e->names[i]; i++) {
 		/* moved, not copied: all is freed just below */
