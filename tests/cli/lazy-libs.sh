@@ -47,8 +47,10 @@ mapped verify | grep -q 'libkmod\.so' || fail "verify: libkmod was not loaded"
 loads mktarball mktarball hello/1.0 -k "$K61" --archive="$T/hello.tar.gz" ||
     { cat "$T/mktarball.out"; fail "mktarball exited $?"; }
 mapped mktarball | grep -q 'libarchive\.so' || fail "mktarball: libarchive was not loaded"
-tar -tzf "$T/hello.tar.gz" | grep -q "dkms_main_tree/$K61/$ARCH/module/hello.ko" ||
-    fail "mktarball: the tarball lacks the module: $(tar -tzf "$T/hello.tar.gz")"
+# (listed first: grep -q stopping early would make tar fail with SIGPIPE)
+listing=$(tar -tzf "$T/hello.tar.gz") || fail "mktarball: tar cannot list $T/hello.tar.gz"
+grep -q "dkms_main_tree/$K61/$ARCH/module/hello.ko" <<<"$listing" ||
+    fail "mktarball: the tarball lacks the module: $listing"
 tdkms remove hello/1.0 --all >/dev/null 2>&1 || fail "remove exited $?"
 rm -rf "$T/src/hello-1.0"
 loads ldtarball ldtarball "$T/hello.tar.gz" || { cat "$T/ldtarball.out"; fail "ldtarball exited $?"; }
