@@ -247,7 +247,7 @@ static void listing_remember(struct same_record *r, const char *dir, const struc
 	cache.dirty = true;
 }
 
-char **samecache_list_dirs(const char *dkms_tree, const char *dir, bool (*accept)(const char *name))
+char **samecache_list_dirs(const char *dkms_tree, const char *dir, bool (*accept)(const char *name), bool follow)
 {
 	/* the tree's own directory changes with each write of this cache */
 	if (!dkms_tree || streq(dir, dkms_tree))
@@ -280,7 +280,7 @@ char **samecache_list_dirs(const char *dkms_tree, const char *dir, bool (*accept
 			continue;
 		/* a link is followed now: what it points to is not the
 		 * directory's to say */
-		if (kinds[i][0] == 'l') {
+		if (kinds[i][0] == 'l' && follow) {
 			_cleanup_free_ char *p = path_join(dir, name);
 			if (!is_dir(p))
 				continue;

@@ -23,7 +23,8 @@ bool same_files_cached(const char *dkms_tree, const char *a, const struct stat *
 /* dir_list_dirs(dir, accept) of a directory of the state tree, known
  * without reading it when its stat (modification and change times to
  * the nanosecond) is what it was when a run listed it; its links are
- * followed each time.  With dkms_tree NULL, dir_list_dirs itself. */
-char **samecache_list_dirs(const char *dkms_tree, const char *dir, bool (*accept)(const char *name));
+ * followed each time, or (follow false) all given, whatever they point
+ * to.  With dkms_tree NULL, dir_list_dirs itself. */
+char **samecache_list_dirs(const char *dkms_tree, const char *dir, bool (*accept)(const char *name), bool follow);
 /* Writes what this run learnt (atomically; best effort) and forgets. */
 void samecache_flush(void);

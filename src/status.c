@@ -149,7 +149,7 @@ static void collect(struct dkms *d, const char *fm, const char *fv, const char *
 {
 	_cleanup_strv_ char **mods = tree_modules(&d->s, fm);
 	for (size_t i = 0; mods[i]; i++) {
-		_cleanup_strv_ char **vers = tree_versions(&d->s, mods[i], fv);
+		_cleanup_strv_ char **vers = tree_version_entries(&d->s, mods[i], fv);
 		for (size_t j = 0; vers[j]; j++) {
 			const char *m = mods[i], *v = vers[j];
 			char *broken = d->opt.json ? broken_reason(&d->s, m, v) : NULL;

@@ -97,7 +97,7 @@ void tree_cache_listings(const char *dkms_tree)
 	listing_tree = dkms_tree ? xstrdup(dkms_tree) : NULL;
 }
 
-static char **filtered_dirs(const char *dir, const char *filter, bool (*accept)(const char *))
+static char **filtered_dirs(const char *dir, const char *filter, bool (*accept)(const char *), bool follow)
 {
 	char **v = xcalloc(1, sizeof(char *));
 	if (!str_empty(filter)) {
@@ -106,7 +106,7 @@ static char **filtered_dirs(const char *dir, const char *filter, bool (*accept)(
 			strv_pushdup(&v, filter);
 		return v;
 	}
-	_cleanup_strv_ char **names = samecache_list_dirs(listing_tree, dir, accept);
+	_cleanup_strv_ char **names = samecache_list_dirs(listing_tree, dir, accept, follow);
 	for (size_t i = 0; names && names[i]; i++)
 		if (names[i][0] != '.')
 			strv_pushdup(&v, names[i]);
@@ -115,13 +115,19 @@ static char **filtered_dirs(const char *dir, const char *filter, bool (*accept)(
 
 char **tree_modules(const struct settings *s, const char *filter)
 {
-	return filtered_dirs(s->dkms_tree, filter, NULL);
+	return filtered_dirs(s->dkms_tree, filter, NULL, true);
 }
 
 char **tree_versions(const struct settings *s, const char *m, const char *filter)
 {
 	_cleanup_free_ char *dir = path_join(s->dkms_tree, m);
-	return filtered_dirs(dir, filter, NULL);
+	return filtered_dirs(dir, filter, NULL, true);
+}
+
+char **tree_version_entries(const struct settings *s, const char *m, const char *filter)
+{
+	_cleanup_free_ char *dir = path_join(s->dkms_tree, m);
+	return filtered_dirs(dir, filter, NULL, false);
 }
 
 /* The reference's +([0-9]).* */
@@ -137,11 +143,11 @@ char **tree_kernel_arches(const struct settings *s, const char *m, const char *v
 			  const char *afilter)
 {
 	_cleanup_free_ char *dir = tree_mv_dir(s, m, v);
-	_cleanup_strv_ char **kernels = filtered_dirs(dir, kfilter, str_empty(kfilter) ? looks_like_kernel : NULL);
+	_cleanup_strv_ char **kernels = filtered_dirs(dir, kfilter, str_empty(kfilter) ? looks_like_kernel : NULL, true);
 	char **out = xcalloc(1, sizeof(char *));
 	for (size_t i = 0; kernels[i]; i++) {
 		_cleanup_free_ char *kd = path_join(dir, kernels[i]);
-		_cleanup_strv_ char **arches = filtered_dirs(kd, afilter, NULL);
+		_cleanup_strv_ char **arches = filtered_dirs(kd, afilter, NULL, true);
 		for (size_t j = 0; arches[j]; j++)
 			strv_push(&out, xasprintf("%s/%s", kernels[i], arches[j]));
 	}

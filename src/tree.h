@@ -34,6 +34,11 @@ bool tree_link_is_installed_at(const struct settings *s, const char *m, const ch
 /* Module names in the tree (directories), sorted. */
 char **tree_modules(const struct settings *s, const char *filter);
 char **tree_versions(const struct settings *s, const char *m, const char *filter);
+/* The same, with the links among them given whatever they point to, in a
+ * run that keeps listings (tree_cache_listings): for a caller that asks
+ * of each whether it is added (tree_is_added), which a link to no
+ * directory is not. */
+char **tree_version_entries(const struct settings *s, const char *m, const char *filter);
 /* "<kernel>/<arch>" pairs with a directory under <m>/<v> (kernels are
  * names starting with digits and a dot, as the reference's glob). */
 char **tree_kernel_arches(const struct settings *s, const char *m, const char *v, const char *kfilter,
