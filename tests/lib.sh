@@ -194,6 +194,13 @@ fake_installed() {
     cp "$T/dkms/$n/$v/$k/$a/module/"*.ko "$T/lib/modules/$k/updates/dkms/"
 }
 
+# named_libs BINARY: the shared libraries BINARY names by soname, one a
+# line: those it links, and those it loads when first called (dlopen,
+# src/lazylib.c), which ldd does not show.
+named_libs() {
+    grep -aoE 'lib[a-z0-9_+-]+\.so\.[0-9]+' "$1" | sort -u
+}
+
 # make_ko FILE KERNEL NAME [ALIAS...]: a module file that libkmod reads:
 # an ELF object whose .modinfo names KERNEL in its vermagic, NAME, and
 # each ALIAS a device it drives (ld and objcopy, no compiler).  FILE's

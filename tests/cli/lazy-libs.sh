@@ -76,4 +76,13 @@ grep -q "Cannot load $so, needed for source tarballs" "$T/out" || { cat "$T/out"
 [ ! -e "$T/again.tar.gz" ] || fail "a tarball was made without $so"
 # status never needed it
 LD_LIBRARY_PATH="$T/broken" tdkms status >"$T/out" 2>&1 || { cat "$T/out"; fail "status with a broken $so exited $?"; }
+
+# the RPM requires each library loaded on first use by its soname (rpm
+# finds only those a program links)
+spec=$SRCDIR/rpm/dkms-c.spec
+linked=$(ldd "$DKMS")
+for so in $(named_libs "$DKMS"); do
+    grep -q "$so" <<<"$linked" && continue
+    grep -qE "^Requires: +${so//./\\.}%" "$spec" || fail "$spec does not require $so, which $DKMS loads"
+done
 exit 0

@@ -225,10 +225,23 @@ step() { echo "== [$((SECONDS - START))s] $*"; }
 # one a line.  Fails naming a library that no package here ships.
 root_lib_debs() {
     local l p
-    for l in $(in_root ldd "$1" 2>&1 | awk '/not found/ { print $1 }'); do
+    for l in $(root_missing_libs "$1"); do
         p=$(dpkg -S "*/$l" 2>/dev/null | head -n 1 | cut -d: -f1)
         [ -n "$p" ] || fail "$1 needs $l, which no package of this machine provides"
         echo "$p"
+    done
+}
+
+# root_missing_libs BINARY: the libraries BINARY (a path inside the root)
+# needs and the root lacks: those ldd finds missing, and those it loads
+# when first called (named_libs in tests/lib.sh) that the root's loader
+# cache does not have.
+root_missing_libs() {
+    local l cache
+    in_root ldd "$1" 2>&1 | awk '/not found/ { print $1 }'
+    cache=$(in_root ldconfig -p)
+    for l in $(named_libs "$R$1"); do
+        grep -q "^[[:space:]]*${l//./\\.} (libc6,x86-64)" <<<"$cache" || echo "$l"
     done
 }
 
@@ -250,8 +263,8 @@ root_install_libs() {
                 { tail -n 20 "$2"; fail "installing $pkgs in the root failed (log: $2)"; }
         fi
     fi
-    missing=$(in_root ldd "$1" 2>&1 | grep 'not found' || true)
-    [ -z "$missing" ] || fail "$1 lacks libraries in the root: $missing"
+    missing=$(root_missing_libs "$1" | sort -u | tr '\n' ' ')
+    [ -z "${missing// /}" ] || fail "$1 lacks libraries in the root: $missing"
 }
 
 conf_value() { # conf_value DIR VAR: a variable of DIR/dkms.conf

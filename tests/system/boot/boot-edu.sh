@@ -157,9 +157,18 @@ copy_to() {
     done
 }
 
-# Our dkms, the shared libraries it needs and the loader (ldd lists both).
-dkms_libs=$(ldd "$DKMS" | sed -n 's/^[[:space:]]*\(.* => \)\{0,1\}\(\/[^ ]*\) (0x.*/\2/p')
+# Our dkms, the shared libraries it needs and the loader (ldd lists both),
+# and those it loads when first called (named_libs, tests/lib.sh; dkms
+# check needs libkmod) with what they need.
+libs_of() { ldd "$1" | sed -n 's/^[[:space:]]*\(.* => \)\{0,1\}\(\/[^ ]*\) (0x.*/\2/p'; }
+dkms_libs=$(libs_of "$DKMS")
 [ -n "$dkms_libs" ] || fail "ldd $DKMS listed no libraries"
+for so in $(named_libs "$DKMS"); do
+    p=$(ldconfig -p | awk -v l="$so" '$1 == l && /x86-64/ { print $NF; exit }')
+    [ -n "$p" ] || fail "$DKMS loads $so, which this machine lacks"
+    dkms_libs+=$'\n'"$p"$'\n'"$(libs_of "$p")"
+done
+dkms_libs=$(sort -u <<<"$dkms_libs")
 
 mkinitrd() {
     local k=$1 out=$2 r kk
