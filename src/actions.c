@@ -15,6 +15,7 @@
 #include "build.h"
 #include "install.h"
 #include "log.h"
+#include "samecache.h"
 #include "tree.h"
 #include "unbuild.h"
 #include "uninstall.h"
@@ -258,6 +259,9 @@ static void remove_if_unused(struct dkms *d, const char *m, const char *v)
 	_cleanup_strv_ char **rest = dir_list(mdir);
 	if (rest && !rest[0])
 		rm_rf(mdir);
+	/* what status found of the version is of no use now: the next status
+	 * compares afresh (samecache.h) */
+	samecache_forget(d->s.dkms_tree);
 }
 
 int action_remove(struct dkms *d)

@@ -6,7 +6,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "log.h"
 #include "util/util.h"
 
 /* The second field of a listing's line: no file compared is "/". */
@@ -288,4 +290,11 @@ char **samecache_list_dirs(const char *dkms_tree, const char *dir, bool (*accept
 		strv_pushdup(&out, name);
 	}
 	return out;
+}
+
+void samecache_forget(const char *dkms_tree)
+{
+	_cleanup_free_ char *path = path_join(dkms_tree, SAMECACHE_FILE);
+	if (unlink(path) < 0 && errno != ENOENT)
+		warn("Could not delete %s: %s", path, strerror(errno));
 }

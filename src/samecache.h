@@ -26,5 +26,8 @@ bool same_files_cached(const char *dkms_tree, const char *a, const struct stat *
  * followed each time, or (follow false) all given, whatever they point
  * to.  With dkms_tree NULL, dir_list_dirs itself. */
 char **samecache_list_dirs(const char *dkms_tree, const char *dir, bool (*accept)(const char *name), bool follow);
+/* Deletes the tree's cache file (a version removed: no record of it is
+ * left behind). */
+void samecache_forget(const char *dkms_tree);
 /* Writes what this run learnt (atomically; best effort) and forgets. */
 void samecache_flush(void);
