@@ -108,51 +108,6 @@ static void scan_leftovers(struct verify *vf, const struct where *w, const char 
 	}
 }
 
-/* Up to n bytes; fewer only at the end of the file.  -1 on an error. */
-static ssize_t read_full(int fd, char *buf, size_t n)
-{
-	size_t got = 0;
-	while (got < n) {
-		ssize_t r = read(fd, buf + got, n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	return (ssize_t)got;
-}
-
-/* 1 when the files hold the same bytes, 0 when not, -errno when one of
- * them cannot be read (or is not a regular file). */
-static int same_bytes(const char *a, const char *b)
-{
-	int fa = open(a, O_RDONLY | O_CLOEXEC), fb = open(b, O_RDONLY | O_CLOEXEC);
-	struct stat sa, sb;
-	int r = fa < 0 || fb < 0 || fstat(fa, &sa) < 0 || fstat(fb, &sb) < 0 ? -errno : 1;
-	if (r == 1 && (!S_ISREG(sa.st_mode) || !S_ISREG(sb.st_mode)))
-		r = -EINVAL;
-	if (r == 1 && sa.st_size != sb.st_size)
-		r = 0;
-	char ba[16384], bb[sizeof(ba)];
-	while (r == 1) {
-		ssize_t na = read_full(fa, ba, sizeof(ba)), nb = read_full(fb, bb, sizeof(bb));
-		if (na < 0 || nb < 0)
-			r = -errno;
-		else if (na != nb || memcmp(ba, bb, (size_t)na) != 0)
-			r = 0;
-		else if (na == 0)
-			break;
-	}
-	if (fa >= 0)
-		close(fa);
-	if (fb >= 0)
-		close(fb);
-	return r;
-}
-
 /* How to rebuild m/v for kernel k: the advice of problems --repair
  * cannot fix. */
 static char *rebuild_advice(const struct where *w)
@@ -208,7 +163,7 @@ static void check_installed_module(struct verify *vf, const struct where *w, con
 	_cleanup_free_ char *inst = installed_module_path(d, mc, i, w->m, t);
 	_cleanup_free_ char *expected = path_join(dest, strrchr(built, '/') + 1);
 	const char *kind = "installed-module-differs", *at = inst ? inst : expected;
-	if (inst && same_bytes(built, inst) == 1)
+	if (inst && files_same(built, inst))
 		return;
 	if (!inst && !path_exists(expected) && !is_symlink(expected))
 		kind = "installed-module-missing";

@@ -307,7 +307,8 @@ static ssize_t read_full(int fd, char *buf, size_t n)
 static bool fds_same(int fa, int fb)
 {
 	struct stat sa, sb;
-	if (fa < 0 || fb < 0 || fstat(fa, &sa) < 0 || fstat(fb, &sb) < 0 || sa.st_size != sb.st_size)
+	if (fa < 0 || fb < 0 || fstat(fa, &sa) < 0 || fstat(fb, &sb) < 0 || !S_ISREG(sa.st_mode) ||
+	    !S_ISREG(sb.st_mode) || sa.st_size != sb.st_size)
 		return false;
 	if (sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino)
 		return true;
@@ -324,8 +325,10 @@ static bool fds_same(int fa, int fb)
 
 bool files_same(const char *a, const char *b)
 {
-	int fa = a ? open(a, O_RDONLY | O_CLOEXEC) : -1;
-	int fb = b ? open(b, O_RDONLY | O_CLOEXEC) : -1;
+	/* (not blocking: a FIFO by a module's name is no module, and never
+	 * the same) */
+	int fa = a ? open(a, O_RDONLY | O_NONBLOCK | O_CLOEXEC) : -1;
+	int fb = b ? open(b, O_RDONLY | O_NONBLOCK | O_CLOEXEC) : -1;
 	bool same = fds_same(fa, fb);
 	if (fa >= 0)
 		close(fa);

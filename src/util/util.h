@@ -87,8 +87,9 @@ char *path_relative(const char *from_dir, const char *to);
 
 /* Files. */
 int read_file(const char *path, char **out, size_t *len);
-/* Whether both files can be read and hold the same bytes (sizes are
- * compared first; one file, by two names, is the same at once). */
+/* Whether both are regular files that can be read and hold the same
+ * bytes (sizes are compared first; one file, by two names, is the same
+ * at once). */
 bool files_same(const char *a, const char *b);
 int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
 int mkdir_p(const char *path, mode_t mode);
