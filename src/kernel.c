@@ -90,16 +90,8 @@ char *find_module_file_stat(const char *dir, const char *name, const char *compr
 
 char *find_module_file(const char *dir, const char *name, const char *compressed_suffix)
 {
-	_cleanup_free_ char *plain = str_concat(dir, "/", name, ".ko", NULL);
-	if (path_exists(plain))
-		return TAKE_PTR(plain);
-	if (!str_empty(compressed_suffix)) {
-		char *c = str_concat(dir, "/", name, ".ko", compressed_suffix, NULL);
-		if (path_exists(c))
-			return c;
-		free(c);
-	}
-	return NULL;
+	struct stat st;
+	return find_module_file_stat(dir, name, compressed_suffix, &st);
 }
 
 /* One libkmod context for the process, reading no modprobe.d
