@@ -14,9 +14,7 @@
 /* The second field of a listing's line: no file compared is "/". */
 #define LISTING "/"
 
-/* What changes when a file's bytes may have: the inode and device, the
- * size, and the modification and change times to the nanosecond (no
- * program can set the change time: a write always moves it). */
+/* What stat_same compares of a file, as a line of the cache keeps it. */
 struct ident {
 	unsigned long long dev, ino;
 	long long size, mtime, ctime;
@@ -124,6 +122,15 @@ static void load(const char *dkms_tree)
 	}
 }
 
+/* A new record of a and b, to be filled. */
+static struct same_record *record_add(const char *a, const char *b)
+{
+	cache.recs = xrealloc(cache.recs, (cache.n + 1) * sizeof(*cache.recs));
+	struct same_record *r = &cache.recs[cache.n++];
+	*r = (struct same_record){.a = xstrdup(a), .b = xstrdup(b)};
+	return r;
+}
+
 /* status asks in the order it asked the last time, which is the order
  * of the file: the record after the last one found is tried first. */
 static struct same_record *find(const char *a, const char *b)
@@ -137,14 +144,6 @@ static struct same_record *find(const char *a, const char *b)
 		}
 	}
 	return NULL;
-}
-
-/* A file changed within the last seconds could change again within the
- * same tick of the file system's clock and keep its times: it is compared
- * each time until it is older. */
-static bool settled(const struct stat *st, time_t now)
-{
-	return st->st_mtim.tv_sec + 2 < now && st->st_ctim.tv_sec + 2 < now;
 }
 
 bool same_files_cached(const char *dkms_tree, const char *a, const struct stat *sa, const char *b,
@@ -167,12 +166,9 @@ bool same_files_cached(const char *dkms_tree, const char *a, const struct stat *
 		r->valid = false;
 		cache.dirty = true;
 	}
-	if (same && plain && settled(sa, now) && settled(sb, now)) {
-		if (!r) {
-			cache.recs = xrealloc(cache.recs, (cache.n + 1) * sizeof(*cache.recs));
-			r = &cache.recs[cache.n++];
-			*r = (struct same_record){.a = xstrdup(a), .b = xstrdup(b)};
-		}
+	if (same && plain && stat_settled(sa, now) && stat_settled(sb, now)) {
+		if (!r)
+			r = record_add(a, b);
 		r->ia = ia;
 		r->ib = ib;
 		r->valid = r->used = true;
@@ -233,11 +229,8 @@ static char **listing_entries(const char *entries)
 
 static void listing_remember(struct same_record *r, const char *dir, const struct ident *id, char *const *kinds)
 {
-	if (!r) {
-		cache.recs = xrealloc(cache.recs, (cache.n + 1) * sizeof(*cache.recs));
-		r = &cache.recs[cache.n++];
-		*r = (struct same_record){.a = xstrdup(dir), .b = xstrdup(LISTING)};
-	}
+	if (!r)
+		r = record_add(dir, LISTING);
 	struct strbuf sb = {0};
 	strbuf_append(&sb, "=");
 	for (size_t i = 0; kinds[i]; i++)
@@ -272,7 +265,7 @@ char **samecache_list_dirs(const char *dkms_tree, const char *dir, bool (*accept
 			r->valid = false;
 			cache.dirty = true;
 		}
-		if (listing_plain(kinds) && settled(&st, time(NULL)))
+		if (listing_plain(kinds) && stat_settled(&st, time(NULL)))
 			listing_remember(r, dir, &id, kinds);
 	}
 	char **out = xcalloc(1, sizeof(char *));

@@ -591,8 +591,7 @@ static void fast_preset(const struct shell_eval *e, struct shvars *all)
 
 /* The texts the fast path read, known again by name and stat: a run
  * that reads one dkms.conf for several kernels reads the file once.  Only
- * a file whose times are seconds old is kept (a change within a tick of
- * the file system's clock could leave them as they were). */
+ * a settled file is kept (stat_settled). */
 struct read_text {
 	char *path;
 	struct stat st;
@@ -605,17 +604,10 @@ struct read_text {
 static struct read_text *texts;
 static size_t n_texts;
 
-static bool same_stat(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
-}
-
 static struct read_text *text_kept(const char *path, const struct stat *st)
 {
 	for (size_t i = 0; st && st->st_ino && i < n_texts; i++)
-		if (streq(texts[i].path, path) && same_stat(&texts[i].st, st))
+		if (streq(texts[i].path, path) && stat_same(&texts[i].st, st))
 			return &texts[i];
 	return NULL;
 }
@@ -629,9 +621,8 @@ static int read_text(const char *path, const struct stat *st, char **text, size_
 		return 0;
 	}
 	int r = read_file(path, text, len);
-	time_t now = time(NULL);
 	if (r == 0 && st && st->st_ino && (size_t)st->st_size == *len && !memchr(*text, '\0', *len) &&
-	    st->st_mtim.tv_sec + 2 < now && st->st_ctim.tv_sec + 2 < now && n_texts < 256) {
+	    stat_settled(st, time(NULL)) && n_texts < 256) {
 		texts = xrealloc(texts, (n_texts + 1) * sizeof(*texts));
 		texts[n_texts++] = (struct read_text){.path = xstrdup(path), .st = *st, .text = xstrndup(*text, *len),
 						      .len = *len};

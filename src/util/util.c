@@ -337,6 +337,18 @@ bool files_same(const char *a, const char *b)
 	return same;
 }
 
+bool stat_same(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+bool stat_settled(const struct stat *st, time_t now)
+{
+	return st->st_mtim.tv_sec + 2 < now && st->st_ctim.tv_sec + 2 < now;
+}
+
 int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode)
 {
 	struct staged st;
@@ -539,9 +551,6 @@ static bool entry_is_dir(int fd, const struct dirent64 *e)
 	return fstatat(fd, e->d_name, &st, 0) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The entries read with getdents64 itself: opendir's stat of the
- * directory is a system call status would make for every directory of
- * the tree. */
 /* What list_entries gives of each entry. */
 enum list_mode {
 	LIST_ALL,   /* every name */
@@ -563,6 +572,9 @@ static int cmp_kind(const void *a, const void *b)
 	return strcmp(*(const char *const *)a + 1, *(const char *const *)b + 1);
 }
 
+/* The entries read with getdents64 itself: opendir's stat of the
+ * directory is a system call status would make for every directory of
+ * the tree. */
 static char **list_entries(const char *path, enum list_mode mode, bool (*accept)(const char *name))
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

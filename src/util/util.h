@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <time.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define _cleanup_free_ _cleanup_(freep)
@@ -91,6 +92,15 @@ int read_file(const char *path, char **out, size_t *len);
  * bytes (sizes are compared first; one file, by two names, is the same
  * at once). */
 bool files_same(const char *a, const char *b);
+/* Two stats of a file say the same of it: device, inode, size, and the
+ * modification and change times to the nanosecond (no program can set
+ * the change time: a write always moves it). */
+struct stat;
+bool stat_same(const struct stat *a, const struct stat *b);
+/* Both times of the stat are over 2 s before now: the file cannot
+ * change again within the tick of the file system's clock that its times
+ * show, so what was found of it may be kept and known again by stat_same. */
+bool stat_settled(const struct stat *st, time_t now);
 int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
 int mkdir_p(const char *path, mode_t mode);
 int rm_rf(const char *path);
