@@ -8,8 +8,9 @@
 
 #include "log.h"
 
-/* The line at `line` (of `len` bytes, or running to the end) sets NAME
- * ("NAME=...": *unset false) or unsets it ("# NAME is not set"). */
+/* The line at `line` (up to its newline or the text's end) sets NAME,
+ * of n bytes ("NAME=...": *unset false), or unsets it ("# NAME is not
+ * set"). */
 static bool kconfig_line_is(const char *line, const char *name, size_t n, bool *unset)
 {
 	if (strncmp(line, name, n) == 0 && line[n] == '=') {
